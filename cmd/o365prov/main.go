@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/o365prov/o365prov/internal/config"
 )
 
 func main() {
@@ -38,13 +40,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
+	code := 1
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.err != nil && ee.err.Error() != "" {
-			fmt.Fprintln(stderr, "o365prov:", ee.err)
-		}
-		return ee.code
+		code = ee.code
 	}
-	fmt.Fprintln(stderr, "o365prov:", err)
-	return 1
+	var ps *config.Problems
+	switch {
+	case errors.As(err, &ps):
+		// Problems already read FILE:LINE: field: message, one per line.
+		fmt.Fprintln(stderr, ps.Error())
+	case err.Error() != "":
+		fmt.Fprintln(stderr, "o365prov:", err)
+	}
+	return code
 }

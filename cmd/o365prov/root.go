@@ -44,6 +44,8 @@ func (a *app) logger() (*slog.Logger, error) {
 // file so that work on one command does not touch another's.
 var subcommands = []func(*app) *cobra.Command{
 	newVersionCmd,
+	newInitCmd,
+	newCheckCmd,
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {

@@ -191,6 +191,12 @@ func (w walker) scalar(n *yaml.Node, t reflect.Type, path string) {
 		w.fail(n, path, "%v", err)
 		return
 	}
+	if t == secretType && v == n.Value && referenceLike.MatchString(v) {
+		// A secret spelled like a reference but not one (${ENV X}) would
+		// otherwise become the password itself.
+		w.fail(n, path, "is written like a reference but is not a valid one (write ${env:NAME} or ${file:PATH})")
+		return
+	}
 	switch {
 	case t == secretType || t.Kind() == reflect.String:
 		n.Value, n.Tag, n.Style = v, "!!str", 0

@@ -73,7 +73,7 @@ func (r resolver) expand(s string) (string, error) {
 	m := reference.FindStringSubmatch(s)
 	if m == nil {
 		if referenceLike.MatchString(s) && strings.Contains(s, ":") {
-			return "", fmt.Errorf("%q is not a valid reference (write ${env:NAME} or ${file:PATH})", s)
+			return "", errors.New("is written like a reference but is not a valid one (write ${env:NAME} or ${file:PATH})")
 		}
 		return s, nil
 	}
