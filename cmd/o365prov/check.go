@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/o365prov/o365prov/internal/config"
+	"github.com/o365prov/o365prov/internal/mapping"
 	"github.com/spf13/cobra"
 )
 
@@ -47,8 +49,20 @@ func loadConfig(path string) (*config.Config, error) {
 	return cfg, nil
 }
 
-// checkExpressions compiles every mapping expression; it is filled in by the
-// mapping package.
+// checkExpressions compiles every channel's mappings, so a bad expression
+// fails at start with its field and position, never in the middle of a sync.
 func checkExpressions(cfg *config.Config) *config.Problems {
-	return &config.Problems{}
+	ps := &config.Problems{}
+	for i, ch := range cfg.Channels {
+		opts := mapping.Options{Base64ImmutableID: ch.Options.Base64ImmutableID}
+		for kind, m := range map[mapping.Kind]map[string]config.FieldMapping{mapping.User: ch.Mapping.User, mapping.Group: ch.Mapping.Group} {
+			_, errs := mapping.Compile(kind, m, opts)
+			for _, e := range errs {
+				path := fmt.Sprintf("channels[%d].mapping.%s.%s", i, kind, e.Field)
+				ps.List = append(ps.List, cfg.Problem(path, "%v", e.Err))
+			}
+		}
+	}
+	sort.SliceStable(ps.List, func(i, j int) bool { return ps.List[i].Line < ps.List[j].Line })
+	return ps
 }

@@ -91,3 +91,25 @@ func TestBadLogFormatIsRefused(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestCheckReportsABadExpressionWithItsField(t *testing.T) {
+	t.Setenv("O365PROV_CLIENT_SECRET", "x-secret-value")
+	t.Setenv("O365PROV_LDAP_PASSWORD", "x-password-value")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.yaml")
+	if code, _, e := runCLI(t, "init", "--type", "openldap", "--out", path); code != 0 {
+		t.Fatal(e)
+	}
+	b, _ := os.ReadFile(path)
+	doc := strings.Replace(string(b), `mail: '${mail}'`, `mail: {expr: 'lower(attr("mail")'}`, 1)
+	if doc == string(b) {
+		t.Fatal("test broken: mail mapping not found in the template")
+	}
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI(t, "check", "--config", path)
+	if code != 2 || !strings.Contains(errOut, "channels[0].mapping.user.mail: expression:") || !strings.Contains(errOut, path+":") {
+		t.Fatalf("exit %d:\n%s", code, errOut)
+	}
+}

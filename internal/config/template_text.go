@@ -165,10 +165,10 @@ channels:
       # user gets a random one (sign-in is federated or reset by the user).
       # globalDefaultPassword: ${env:O365PROV_DEFAULT_PASSWORD}
     # Target field: "${attribute}" (literal text around it is kept), or
-    # {expr: '...'} for an expression with attr("x"), attrs("x"), dn, guid,
-    # immutableId and enabled, and the helpers base64, hex, lower, upper, trim,
-    # first, join, split, default, cnFromDN, userFromEmail, replace and
-    # nickname. createOnly: true writes the field only when the user is
+    # {expr: '...'} for an expression with attr("x"), attrs("x"), dn,
+    # immutableId, enabled and guid(), and the helpers base64, hex, lower,
+    # upper, trim, first, join, split, default, cnFromDN, userFromEmail,
+    # replace and nickname. createOnly: true writes the field only when the user is
     # created; required: true skips an entry where it is empty. Map a field
     # to "" to leave it out. Licences: skuId (GUIDs or names such as
     # ENTERPRISEPACK) and disabledPlans; usageLocation must be set for them.
