@@ -1,0 +1,223 @@
+package faketenant
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"math/rand/v2"
+	"strings"
+	"sync"
+)
+
+// jsonObject is a JSON object that keeps its keys in insertion order, so
+// responses list properties the way Graph does (@odata annotations first).
+type jsonObject []kv
+
+type kv struct {
+	k string
+	v any
+}
+
+func (o jsonObject) get(k string) (any, bool) {
+	for _, e := range o {
+		if e.k == k {
+			return e.v, true
+		}
+	}
+	return nil, false
+}
+
+// MarshalJSON writes the object with its keys in order.
+func (o jsonObject) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, e := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(e.k)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		v, err := marshalNoEscape(e.v)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// marshalNoEscape encodes like json.Marshal but leaves <, > and & alone, as
+// Graph does in URLs such as @odata.nextLink.
+func marshalNoEscape(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+// idSource makes GUIDs from the tenant's seeded generator, so a run with a
+// fixed seed and a single client is reproducible.
+type idSource struct {
+	mu  sync.Mutex
+	rng *rand.Rand
+}
+
+func newIDSource(seed uint64) *idSource {
+	return &idSource{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+}
+
+func (s *idSource) guid() string {
+	var b [16]byte
+	s.mu.Lock()
+	for i := 0; i < 16; i += 8 {
+		v := s.rng.Uint64()
+		for j := 0; j < 8; j++ {
+			b[i+j] = byte(v >> (8 * j))
+		}
+	}
+	s.mu.Unlock()
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// float returns a uniform number in [0,1).
+func (s *idSource) float() float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rng.Float64()
+}
+
+// normal returns a standard normal deviate.
+func (s *idSource) normal() float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rng.NormFloat64()
+}
+
+func (s *idSource) shuffle(n int, swap func(i, j int)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rng.Shuffle(n, swap)
+}
+
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// orderedSet keeps keys in insertion order with stable sequence numbers, so
+// paging can resume after the last key it returned even while other keys
+// come and go. Removal leaves a tombstone that is compacted away later.
+type orderedSet struct {
+	next    uint64
+	entries []setEntry
+	pos     map[string]int
+	dead    int
+}
+
+type setEntry struct {
+	key  string
+	seq  uint64
+	live bool
+}
+
+func newOrderedSet() *orderedSet { return &orderedSet{pos: map[string]int{}} }
+
+func (s *orderedSet) len() int { return len(s.pos) }
+
+func (s *orderedSet) has(key string) bool { _, ok := s.pos[key]; return ok }
+
+// add appends key; it reports false if key is already present.
+func (s *orderedSet) add(key string) bool {
+	if _, ok := s.pos[key]; ok {
+		return false
+	}
+	s.next++
+	s.pos[key] = len(s.entries)
+	s.entries = append(s.entries, setEntry{key: key, seq: s.next, live: true})
+	return true
+}
+
+func (s *orderedSet) remove(key string) bool {
+	i, ok := s.pos[key]
+	if !ok {
+		return false
+	}
+	delete(s.pos, key)
+	s.entries[i].live = false
+	s.dead++
+	if s.dead > 1024 && s.dead > len(s.entries)/2 {
+		s.compact()
+	}
+	return true
+}
+
+func (s *orderedSet) compact() {
+	live := make([]setEntry, 0, len(s.pos))
+	for _, e := range s.entries {
+		if e.live {
+			s.pos[e.key] = len(live)
+			live = append(live, e)
+		}
+	}
+	s.entries = live
+	s.dead = 0
+}
+
+// seqOf returns the sequence number of a present key.
+func (s *orderedSet) seqOf(key string) uint64 {
+	if i, ok := s.pos[key]; ok {
+		return s.entries[i].seq
+	}
+	return 0
+}
+
+// scan calls fn for each live key with a sequence number above after, in
+// order, until fn returns false.
+func (s *orderedSet) scan(after uint64, fn func(key string, seq uint64) bool) {
+	lo, hi := 0, len(s.entries)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if s.entries[m].seq <= after {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	for i := lo; i < len(s.entries); i++ {
+		e := s.entries[i]
+		if e.live && !fn(e.key, e.seq) {
+			return
+		}
+	}
+}
+
+func (s *orderedSet) keys() []string {
+	out := make([]string, 0, len(s.pos))
+	s.scan(0, func(k string, _ uint64) bool { out = append(out, k); return true })
+	return out
+}
