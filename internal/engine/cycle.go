@@ -1,0 +1,234 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/o365prov/o365prov/internal/state"
+)
+
+// Mode is how a cycle finds its work.
+type Mode string
+
+// Modes.
+const (
+	// Incremental reads what changed since the channel's watermark (a full
+	// read when there is none).
+	Incremental Mode = "incremental"
+	// Full reads every in-scope entry and deprovisions what is gone.
+	Full Mode = "full"
+)
+
+// Plan computes what a cycle would do, applying nothing. It reads the
+// directory, state and (to match users and resolve licences) the target.
+func (e *Engine) Plan(ctx context.Context, mode Mode) (*Plan, error) {
+	if mode == Incremental {
+		cs, err := e.store.Channel(ctx, e.ch.Name)
+		if err != nil {
+			return nil, fmt.Errorf("read channel %s: %w", e.ch.Name, err)
+		}
+		if len(cs.Watermark) > 0 {
+			return e.planIncremental(ctx, cs.Watermark)
+		}
+	}
+	return e.planFull(ctx)
+}
+
+// planFull reads every in-scope user and group. The watermark is taken
+// before the read so that nothing changed during it is missed next time.
+func (e *Engine) planFull(ctx context.Context) (*Plan, error) {
+	p, err := e.newPlanner(string(Full))
+	if err != nil {
+		return nil, err
+	}
+	wm, err := e.source.Watermark(ctx)
+	if err != nil {
+		return nil, abort("read the directory's position", err)
+	}
+	if err := e.source.Users(ctx, e.userAttrs(), p.readUser(ctx)); err != nil {
+		return nil, abort("read users", err)
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	if err := p.matchPending(ctx); err != nil {
+		return nil, err
+	}
+	managed := 0
+	err = e.store.Objects(ctx, e.ch.Name, state.KindUser, func(o state.Object) error {
+		if o.GraphID != "" && (o.Lifecycle == state.LifecycleActive || o.Lifecycle == state.LifecycleDisabled) {
+			managed++
+		}
+		if !p.seen[o.GUID] {
+			p.planMissingUser(&o)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read state of channel %s: %w", e.ch.Name, err)
+	}
+	// An empty read that would deprovision everyone is a broken filter, a
+	// moved base DN or a bind without read rights, not a company that left.
+	if len(p.seen) == 0 && managed > 0 {
+		return nil, fmt.Errorf("%w: the directory returned no users in scope while %d are provisioned; check baseDN, the users filter or group, and the bind account's read access", ErrAborted, managed)
+	}
+	p.population = max(managed, len(p.seen))
+	if err := e.planGroupsFull(ctx, p); err != nil {
+		return nil, err
+	}
+	return e.finish(ctx, p, wm)
+}
+
+// planIncremental reads what changed since the watermark, and retries the
+// objects whose last attempt failed.
+func (e *Engine) planIncremental(ctx context.Context, since []byte) (*Plan, error) {
+	p, err := e.newPlanner(string(Incremental))
+	if err != nil {
+		return nil, err
+	}
+	scopeChanged := false
+	var deleted []string
+	var changedGroups []Entry
+	read := p.readUser(ctx)
+	wm, err := e.source.Changes(ctx, since, unionAttrs(e.userAttrs(), e.groupAttrs()), func(c Change) error {
+		switch c.Kind {
+		case ChangedUser:
+			return read(c.Entry)
+		case ChangedGroup:
+			changedGroups = append(changedGroups, c.Entry)
+		case DeletedObject:
+			deleted = append(deleted, c.GUID)
+		case ScopeChanged:
+			scopeChanged = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, abort("read changes", err)
+	}
+	if err := e.retryDue(ctx, p, read); err != nil {
+		return nil, err
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	if err := p.matchPending(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.planGone(ctx, p, deleted, scopeChanged); err != nil {
+		return nil, err
+	}
+	n, err := e.store.CountObjects(ctx, e.ch.Name, state.KindUser)
+	if err != nil {
+		return nil, fmt.Errorf("count users of channel %s: %w", e.ch.Name, err)
+	}
+	p.population = n
+	if err := e.planGroupsChanged(ctx, p, changedGroups, deleted, scopeChanged); err != nil {
+		return nil, err
+	}
+	return e.finish(ctx, p, wm)
+}
+
+// readUser maps and plans each user the directory returns.
+func (p *planner) readUser(ctx context.Context) func(Entry) error {
+	return func(en Entry) error {
+		if p.seen[en.GUID] {
+			return nil
+		}
+		su, err := p.mapUser(ctx, en)
+		if err != nil || su == nil {
+			p.seen[en.GUID] = true
+			return err
+		}
+		p.index(su)
+		return p.planUser(ctx, su)
+	}
+}
+
+// retryDue re-reads the objects whose last attempt failed and whose retry
+// time has come, so a failure is retried without waiting for a change.
+func (e *Engine) retryDue(ctx context.Context, p *planner, read func(Entry) error) error {
+	due, err := e.store.DueRetries(ctx, e.ch.Name, p.now, 1000)
+	if err != nil {
+		return fmt.Errorf("read failed objects: %w", err)
+	}
+	var users []string
+	for _, o := range due {
+		if o.Kind == state.KindUser && !p.seen[o.GUID] {
+			users = append(users, o.GUID)
+		}
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	if err := e.source.Lookup(ctx, KindUser, users, e.userAttrs(), read); err != nil {
+		return abort("re-read failed users", err)
+	}
+	return nil
+}
+
+// planGone deprovisions users the directory reports deleted, and — when the
+// scope group changed — those no longer in scope, found by enumerating the
+// scope. Enumeration must be complete; otherwise the cycle stops.
+func (e *Engine) planGone(ctx context.Context, p *planner, deleted []string, scopeChanged bool) error {
+	for _, g := range deleted {
+		o, err := e.store.Object(ctx, e.ch.Name, state.KindUser, g)
+		if errors.Is(err, state.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read state of deleted %s: %w", g, err)
+		}
+		p.seen[g] = true
+		p.planMissingUser(&o)
+	}
+	if !scopeChanged {
+		return nil
+	}
+	inScope := map[string]bool{}
+	if err := e.source.Enumerate(ctx, KindUser, func(guid, _ string) error { inScope[guid] = true; return nil }); err != nil {
+		return abort("enumerate users in scope", err)
+	}
+	return e.store.Objects(ctx, e.ch.Name, state.KindUser, func(o state.Object) error {
+		if !inScope[o.GUID] && !p.seen[o.GUID] {
+			p.planMissingUser(&o)
+		}
+		return nil
+	})
+}
+
+// finish resolves references, orders the plan and applies the guard.
+func (e *Engine) finish(ctx context.Context, p *planner, wm []byte) (*Plan, error) {
+	if err := p.planManagers(ctx); err != nil {
+		return nil, err
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	plan := p.b.plan
+	plan.Population = p.population
+	plan.Watermark = wm
+	finalize(plan, managerDepth(p.managerOf))
+	plan.Held = guard(plan, e.ch.Options.DeleteThreshold)
+	return plan, nil
+}
+
+// abort wraps a read failure: the cycle stops before planning anything.
+func abort(what string, err error) error {
+	return fmt.Errorf("%w: %s: %w", ErrAborted, what, err)
+}
+
+func unionAttrs(a, b []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, l := range [][]string{a, b} {
+		for _, x := range l {
+			if !seen[x] {
+				seen[x] = true
+				out = append(out, x)
+			}
+		}
+	}
+	return out
+}

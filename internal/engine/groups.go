@@ -1,0 +1,243 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/o365prov/o365prov/internal/config"
+	"github.com/o365prov/o365prov/internal/mapping"
+	"github.com/o365prov/o365prov/internal/state"
+)
+
+// membersPerPatch is Graph's limit of members@odata.bind per request
+// (graph.md §4.3).
+const membersPerPatch = 20
+
+// groupSet is the source groups of a cycle, by normalised DN, so nested
+// groups can be expanded.
+type groupSet struct {
+	byDN    map[string]*Entry
+	guids   map[string]bool
+	ordered []*Entry
+}
+
+func newGroupSet() *groupSet {
+	return &groupSet{byDN: map[string]*Entry{}, guids: map[string]bool{}}
+}
+
+func (s *groupSet) add(e Entry) {
+	en := e
+	s.byDN[normDN(e.DN)] = &en
+	s.guids[e.GUID] = true
+	s.ordered = append(s.ordered, &en)
+}
+
+// groupsEnabled reports whether the channel provisions groups.
+func (e *Engine) groupsEnabled() bool { return e.ch.Source.Groups != nil }
+
+// planGroupsFull plans every in-scope group and its members, then the groups
+// o365prov manages that are gone from the directory.
+func (e *Engine) planGroupsFull(ctx context.Context, p *planner) error {
+	if !e.groupsEnabled() {
+		return nil
+	}
+	set := newGroupSet()
+	if err := e.source.Groups(ctx, e.groupAttrs(), func(g Entry) error { set.add(g); return nil }); err != nil {
+		return abort("read groups", err)
+	}
+	if err := e.planGroups(ctx, p, set); err != nil {
+		return err
+	}
+	return e.store.Objects(ctx, e.ch.Name, state.KindGroup, func(o state.Object) error {
+		if !set.guids[o.GUID] && o.GraphID != "" && o.Lifecycle == state.LifecycleActive {
+			p.planMissingGroup(&o)
+		}
+		return nil
+	})
+}
+
+// planGroupsChanged plans the groups that changed since the watermark, the
+// groups the directory says were deleted, and the memberships of users that
+// are new to Entra in this cycle (their groups did not change, so only the
+// users' memberOf tells).
+func (e *Engine) planGroupsChanged(ctx context.Context, p *planner, changed []Entry, deleted []string, scopeChanged bool) error {
+	if !e.groupsEnabled() {
+		return nil
+	}
+	set := newGroupSet()
+	for _, g := range changed {
+		set.add(g)
+	}
+	if err := e.planGroups(ctx, p, set); err != nil {
+		return err
+	}
+	for _, g := range deleted {
+		o, err := e.store.Object(ctx, e.ch.Name, state.KindGroup, g)
+		if errors.Is(err, state.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read state of deleted group %s: %w", g, err)
+		}
+		p.planMissingGroup(&o)
+	}
+	if scopeChanged {
+		inScope := map[string]bool{}
+		if err := e.source.Enumerate(ctx, KindGroup, func(guid, _ string) error { inScope[guid] = true; return nil }); err != nil {
+			return abort("enumerate groups in scope", err)
+		}
+		err := e.store.Objects(ctx, e.ch.Name, state.KindGroup, func(o state.Object) error {
+			if !inScope[o.GUID] && !set.guids[o.GUID] && o.GraphID != "" && o.Lifecycle == state.LifecycleActive {
+				p.planMissingGroup(&o)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return e.planNewUserMemberships(ctx, p, set)
+}
+
+// planGroups plans each group of set: create, adopt or update, then its
+// membership.
+func (e *Engine) planGroups(ctx context.Context, p *planner, set *groupSet) error {
+	var adoptable *groupIndex
+	for _, g := range set.ordered {
+		desired, err := e.groups.Map(mapping.Entry{DN: g.DN, GUID: g.GUID, RawGUID: g.RawGUID, Enabled: true, Attributes: g.Attributes})
+		if err != nil {
+			p.b.problem(KindGroup, g.GUID, g.DN, "%v", err)
+			continue
+		}
+		st, err := e.store.Object(ctx, e.ch.Name, state.KindGroup, g.GUID)
+		switch {
+		case errors.Is(err, state.ErrNotFound):
+			st = state.Object{}
+		case err != nil:
+			return fmt.Errorf("read state of group %s: %w", g.DN, err)
+		}
+		exists := st.GraphID != ""
+		if !exists {
+			if e.ch.Options.AdoptExistingGroups != "" && adoptable == nil {
+				if adoptable, err = e.indexGroups(ctx); err != nil {
+					return err
+				}
+			}
+			if !e.planNewGroup(p, g, desired, adoptable) {
+				continue
+			}
+		} else if e.ch.Options.GroupUpdate {
+			e.planGroupUpdate(p, g, desired, &st)
+		}
+		if err := e.planMembers(ctx, p, g, set); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// groupProps is a group's Graph properties: the mapped fields and the type.
+func (e *Engine) groupProps(desired mapping.Object) map[string]any {
+	props := graphFields(desired.Fields)
+	if e.ch.Options.GroupType == config.GroupMicrosoft365 {
+		props["mailEnabled"], props["securityEnabled"], props["groupTypes"] = true, false, []string{"Unified"}
+	} else {
+		props["mailEnabled"], props["securityEnabled"], props["groupTypes"] = false, true, []string{}
+	}
+	return props
+}
+
+// planNewGroup adopts a matching cloud group or creates one; false when the
+// group stays out of Entra.
+func (e *Engine) planNewGroup(p *planner, g *Entry, desired mapping.Object, adoptable *groupIndex) bool {
+	name := desired.String("displayName")
+	if adoptable != nil {
+		key := desired.String(e.ch.Options.AdoptExistingGroups)
+		switch found := adoptable.find(key); len(found) {
+		case 0:
+		case 1:
+			write, _ := fieldDiff(desired.Fields, nil, map[string]string{
+				"displayName": canon(found[0].DisplayName), "mailNickname": canon(found[0].MailNickname),
+			}, mappedKinds(e.groups, config.GroupFieldKind))
+			p.b.add(Op{Type: OpLinkGroup, Kind: KindGroup, GUID: g.GUID, DN: g.DN, Name: name, GraphID: found[0].ID,
+				Fields: write, Record: createRecord(graphFields(desired.Fields)), Lifecycle: string(state.LifecycleActive),
+				Reason: fmt.Sprintf("adopted: an existing cloud group has %s %q (adoptExistingGroups)", e.ch.Options.AdoptExistingGroups, key)})
+			return true
+		default:
+			p.b.problem(KindGroup, g.GUID, g.DN, "%d cloud groups have %s %q: not adopting any (make it unique)", len(found), e.ch.Options.AdoptExistingGroups, key)
+			return false
+		}
+	}
+	if !e.ch.Options.GroupCreate {
+		p.b.plan.Skipped = append(p.b.plan.Skipped, Problem{Kind: KindGroup, GUID: g.GUID, DN: g.DN, Reason: "new in the directory, but groupCreate is off"})
+		return false
+	}
+	props := e.groupProps(desired)
+	p.b.add(Op{Type: OpCreateGroup, Kind: KindGroup, GUID: g.GUID, DN: g.DN, Name: name, Fields: props,
+		Record: createRecord(graphFields(desired.Fields)), Lifecycle: string(state.LifecycleActive), Reason: "new in the directory"})
+	return true
+}
+
+func (e *Engine) planGroupUpdate(p *planner, g *Entry, desired mapping.Object, st *state.Object) {
+	write, record := fieldDiff(desired.Fields, desired.CreateOnly, st.Applied, mappedKinds(e.groups, config.GroupFieldKind))
+	if st.Lifecycle != state.LifecycleActive {
+		record = mergeRecord(st.Applied, record)
+	}
+	if len(write) == 0 && st.Lifecycle == state.LifecycleActive {
+		return
+	}
+	reason := "changed in the directory" + changedList(write)
+	if _, renamed := write["displayName"]; renamed {
+		reason = "renamed in the directory" + changedList(write)
+	}
+	if st.Lifecycle != state.LifecycleActive {
+		reason = "back in the directory's scope: managed again" + changedList(write)
+	}
+	p.b.add(Op{Type: OpUpdateGroup, Kind: KindGroup, GUID: g.GUID, DN: g.DN, Name: desired.String("displayName"), GraphID: st.GraphID,
+		Fields: write, Record: record, Lifecycle: string(state.LifecycleActive), Reason: reason})
+}
+
+// planMissingGroup deletes a managed group gone from the directory, or —
+// when groupDelete is off — stops managing it and leaves it in Entra.
+func (p *planner) planMissingGroup(o *state.Object) {
+	name := strings.Trim(o.Applied["displayName"], `"`)
+	if p.ch.Options.GroupDelete {
+		p.b.add(Op{Type: OpDeleteGroup, Kind: KindGroup, GUID: o.GUID, DN: o.DN, Name: name, GraphID: o.GraphID,
+			Reason: "no longer in the directory's scope: deleted (groupDelete; security groups are deleted for good)"})
+		return
+	}
+	p.b.add(Op{Type: OpForgetGroup, Kind: KindGroup, GUID: o.GUID, DN: o.DN, Name: name, GraphID: o.GraphID,
+		Lifecycle: string(state.LifecycleDisabled), Reason: "no longer in the directory's scope: left in Entra, no longer managed (groupDelete is off)"})
+}
+
+// groupIndex finds cloud groups to adopt by displayName or mailNickname.
+type groupIndex struct {
+	by    string
+	index map[string][]TargetGroup
+}
+
+func (e *Engine) indexGroups(ctx context.Context) (*groupIndex, error) {
+	x := &groupIndex{by: e.ch.Options.AdoptExistingGroups, index: map[string][]TargetGroup{}}
+	err := e.target.ListGroups(ctx, func(g TargetGroup) error {
+		key := g.DisplayName
+		if x.by == "mailNickname" {
+			key = g.MailNickname
+		}
+		k := strings.ToLower(key)
+		x.index[k] = append(x.index[k], g)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list groups to adopt: %w", err)
+	}
+	return x, nil
+}
+
+func (x *groupIndex) find(key string) []TargetGroup {
+	if key == "" {
+		return nil
+	}
+	return x.index[strings.ToLower(key)]
+}

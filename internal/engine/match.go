@@ -1,0 +1,173 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/o365prov/o365prov/internal/config"
+)
+
+// bulkMatchThreshold is how many unmatched users make one listing of the
+// tenant cheaper than a lookup each (a page holds 999 users).
+const bulkMatchThreshold = 50
+
+// userIndex finds target users by immutableId and by UPN.
+type userIndex struct {
+	byImmutable map[string]*TargetUser
+	byUPN       map[string]*TargetUser
+}
+
+func newUserIndex() *userIndex {
+	return &userIndex{byImmutable: map[string]*TargetUser{}, byUPN: map[string]*TargetUser{}}
+}
+
+func (x *userIndex) add(u TargetUser) {
+	if u.ImmutableID != "" {
+		x.byImmutable[u.ImmutableID] = &u
+	}
+	if u.UserPrincipalName != "" {
+		x.byUPN[strings.ToLower(u.UserPrincipalName)] = &u
+	}
+}
+
+func (x *userIndex) find(immutableID, upn string) *TargetUser {
+	if u := x.byImmutable[immutableID]; immutableID != "" && u != nil {
+		return u
+	}
+	return x.byUPN[strings.ToLower(upn)]
+}
+
+// targetProps lists the Graph properties to read of a matched user: the
+// mapped ones, to write only what differs.
+func (p *planner) targetProps() []string {
+	var props []string
+	for _, f := range p.users.Fields() {
+		if !provisionerFields[f] {
+			props = append(props, f)
+		}
+	}
+	return props
+}
+
+// matchPending finds, for each user with no object in Entra yet, an
+// existing cloud user (hard match on onPremisesImmutableId, soft match on
+// userPrincipalName) or a deleted one to restore; the rest are created.
+func (p *planner) matchPending(ctx context.Context) error {
+	if len(p.pending) == 0 {
+		return nil
+	}
+	deleted := newUserIndex()
+	if p.ch.Options.RestoreDeletedUsers {
+		if err := p.target.ListDeletedUsers(ctx, func(u TargetUser) error { deleted.add(u); return nil }); err != nil {
+			return fmt.Errorf("list deleted users: %w", err)
+		}
+	}
+	var live *userIndex
+	props := p.targetProps()
+	if len(p.pending) >= bulkMatchThreshold {
+		live = newUserIndex()
+		if err := p.target.ListUsers(ctx, props, func(u TargetUser) error { live.add(u); return nil }); err != nil {
+			return fmt.Errorf("list users to match: %w", err)
+		}
+	}
+	for i := range p.pending {
+		su := &p.pending[i]
+		iid, upn := su.desired.String("onPremisesImmutableId"), su.desired.String("userPrincipalName")
+		var tu *TargetUser
+		if live != nil {
+			tu = live.find(iid, upn)
+		} else {
+			found, err := p.target.FindUser(ctx, iid, upn, props)
+			if err != nil {
+				return fmt.Errorf("match %s: %w", upn, err)
+			}
+			tu = found
+		}
+		p.decideNew(ctx, su, tu, deleted.find(iid, ""))
+	}
+	p.pending = nil
+	return nil
+}
+
+// decideNew plans a user that has no object in Entra known to state.
+func (p *planner) decideNew(ctx context.Context, su *sourceUser, live, deleted *TargetUser) {
+	iid := su.desired.String("onPremisesImmutableId")
+	switch {
+	case live != nil && iid != "" && live.ImmutableID == iid:
+		p.adopt(ctx, su, live, OpLinkUser, "hard match: an existing cloud user has this onPremisesImmutableId")
+	case live != nil && live.ImmutableID != "" && live.ImmutableID != iid:
+		p.b.problem(KindUser, su.entry.GUID, su.entry.DN,
+			"userPrincipalName %s belongs to a cloud user anchored to another onPremisesImmutableId (%s); not taking it over", live.UserPrincipalName, live.ImmutableID)
+	case live != nil:
+		p.adopt(ctx, su, live, OpLinkUser, "soft match: an existing cloud user has this userPrincipalName")
+	case deleted != nil:
+		// PingFederate fails here on the conflicting immutableId.
+		p.adopt(ctx, su, deleted, OpRestoreUser, "in Entra's deleted items with this onPremisesImmutableId: restored instead of created")
+	case !p.ch.Options.UserCreate:
+		p.skip(su, "new in the directory, but userCreate is off")
+	default:
+		p.create(ctx, su)
+	}
+}
+
+// adopt takes over an existing cloud user — linked by a match, or restored
+// from deleted items: it writes only the mapped properties that differ
+// (plus the anchor on a soft match) and takes over its licences as applied.
+func (p *planner) adopt(ctx context.Context, su *sourceUser, tu *TargetUser, typ OpType, reason string) {
+	current := map[string]string{}
+	for f, v := range tu.Properties {
+		if v != nil {
+			current[f] = canon(v)
+		}
+	}
+	createOnly := map[string]bool{}
+	for f := range su.desired.CreateOnly {
+		if f != "onPremisesImmutableId" {
+			createOnly[f] = true
+		}
+	}
+	write, _ := fieldDiff(su.desired.Fields, createOnly, current, mappedKinds(p.users, config.UserFieldKind))
+	if tu.AccountEnabled != su.enabled {
+		write["accountEnabled"] = su.enabled
+	}
+	record := createRecord(graphFields(su.desired.Fields))
+	if len(tu.Licenses) > 0 {
+		record[keyLicenses] = canon(sortAssignments(tu.Licenses))
+	}
+	p.newUsers = append(p.newUsers, su.entry)
+	id := p.b.add(Op{
+		Type: typ, Kind: KindUser, GUID: su.entry.GUID, DN: su.entry.DN, Name: upnOf(su), GraphID: tu.ID,
+		Fields: write, Record: record, Lifecycle: lifecycleFor(su.enabled), Reason: reason + changedList(write),
+	})
+	p.references(ctx, su, record, id)
+}
+
+// create plans a new user with every mapped property in one POST.
+func (p *planner) create(ctx context.Context, su *sourceUser) {
+	props := graphFields(su.desired.Fields)
+	props["accountEnabled"] = su.enabled
+	op := Op{
+		Type: OpCreateUser, Kind: KindUser, GUID: su.entry.GUID, DN: su.entry.DN, Name: upnOf(su),
+		Fields: props, Record: createRecord(props), Lifecycle: lifecycleFor(su.enabled),
+		Reason: "new in the directory", NeedsPassword: true,
+	}
+	if !su.enabled {
+		op.Reason = "new in the directory, disabled there (provisionDisabledUsers)"
+	}
+	op.password = su.desired.String("password")
+	p.newUsers = append(p.newUsers, su.entry)
+	id := p.b.add(op)
+	p.references(ctx, su, op.Record, id)
+}
+
+// graphFields is the Graph properties of a desired object.
+func graphFields(desired map[string]any) map[string]any {
+	out := make(map[string]any, len(desired))
+	for f, v := range desired {
+		if !provisionerFields[f] {
+			out[f] = graphValue(f, v)
+		}
+	}
+	return out
+}

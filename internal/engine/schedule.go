@@ -1,0 +1,184 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/o365prov/o365prov/internal/state"
+)
+
+// Watcher is a Source that can push changes (syncrepl, DirSync). Watch
+// calls fn when something changed and returns when ctx ends; it returns an
+// error wrapping ErrPushUnsupported when the server cannot push.
+type Watcher interface {
+	Watch(ctx context.Context, fn func()) error
+}
+
+// ErrPushUnsupported is returned by Watch when the directory cannot push.
+var ErrPushUnsupported = errors.New("the directory cannot push changes")
+
+// Leases lets one node of several run each channel (clustered state).
+type Leases interface {
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) error
+	RenewLease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) error
+	ReleaseLease(ctx context.Context, name, holder string) error
+}
+
+// Runner runs channels on their schedules until its context ends:
+// incremental cycles every interval (sooner when the directory pushes a
+// change), a full cycle every fullSyncInterval.
+type Runner struct {
+	Engines []*Engine
+	Leases  Leases // nil: this process runs every channel
+	Holder  string // this node's name in leases
+	Log     *slog.Logger
+	// Debounce gathers pushed changes that arrive together into one cycle.
+	Debounce time.Duration
+	// OnCycle, when set, is told the outcome of every cycle (the console
+	// and the demo use it).
+	OnCycle func(channel string, res *Result, err error)
+}
+
+// Run blocks until ctx ends, then returns nil; cycle failures are logged and
+// retried on the next tick, never fatal.
+func (r *Runner) Run(ctx context.Context) error {
+	if r.Log == nil {
+		r.Log = slog.New(slog.DiscardHandler)
+	}
+	if r.Debounce == 0 {
+		r.Debounce = 250 * time.Millisecond
+	}
+	var wg sync.WaitGroup
+	for _, e := range r.Engines {
+		if !e.ch.Active {
+			r.Log.Info("channel inactive, not run", "channel", e.ch.Name)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.runChannel(ctx, e)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func (r *Runner) runChannel(ctx context.Context, e *Engine) {
+	pushed := make(chan struct{}, 1)
+	if w, ok := e.source.(Watcher); ok && e.ch.Source.ChangeDetection.Push != "off" {
+		go r.watch(ctx, e, w, pushed)
+	}
+	for {
+		r.cycle(ctx, e)
+		timer := time.NewTimer(e.ch.Interval)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			r.release(e)
+			return
+		case <-timer.C:
+		case <-pushed:
+			timer.Stop()
+			// Let a burst of changes settle into one cycle.
+			select {
+			case <-ctx.Done():
+				r.release(e)
+				return
+			case <-time.After(r.Debounce):
+			}
+		}
+	}
+}
+
+// watch keeps a push subscription open, reconnecting after failures.
+func (r *Runner) watch(ctx context.Context, e *Engine, w Watcher, pushed chan<- struct{}) {
+	backoff := time.Second
+	for ctx.Err() == nil {
+		err := w.Watch(ctx, func() {
+			select {
+			case pushed <- struct{}{}:
+			default:
+			}
+		})
+		if errors.Is(err, ErrPushUnsupported) {
+			r.Log.Info("directory does not push changes; polling", "channel", e.ch.Name, "interval", e.ch.Interval)
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		r.Log.Warn("push subscription ended; reconnecting", "channel", e.ch.Name, "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, time.Minute)
+	}
+}
+
+// cycle runs one cycle of a channel when this node holds its lease.
+func (r *Runner) cycle(ctx context.Context, e *Engine) {
+	if r.Leases != nil {
+		ttl := max(3*e.ch.Interval, 5*time.Minute)
+		err := r.Leases.AcquireLease(ctx, "channel/"+e.ch.Name, r.Holder, ttl, e.clock())
+		if errors.Is(err, state.ErrLeaseHeld) {
+			r.Log.Debug("another node runs this channel", "channel", e.ch.Name)
+			return
+		}
+		if err != nil {
+			r.Log.Error("acquire channel lease", "channel", e.ch.Name, "err", err)
+			return
+		}
+	}
+	mode, err := e.dueMode(ctx)
+	if err != nil {
+		r.Log.Error("read channel state", "channel", e.ch.Name, "err", err)
+		return
+	}
+	start := time.Now()
+	res, err := e.Sync(ctx, SyncOptions{Mode: mode})
+	if r.OnCycle != nil {
+		r.OnCycle(e.ch.Name, res, err)
+	}
+	switch {
+	case ctx.Err() != nil:
+	case errors.Is(err, ErrHeld):
+		r.Log.Warn("cycle held for approval", "channel", e.ch.Name, "err", err)
+	case err != nil:
+		r.Log.Error("cycle failed", "channel", e.ch.Name, "mode", mode, "err", err)
+	default:
+		r.Log.Info("cycle done", "channel", e.ch.Name, "mode", mode, "ops", len(res.Plan.Ops),
+			"succeeded", res.Succeeded, "failed", res.Failed, "writes", res.Writes, "took", time.Since(start).Round(time.Millisecond))
+	}
+}
+
+func (r *Runner) release(e *Engine) {
+	if r.Leases == nil {
+		return
+	}
+	if err := r.Leases.ReleaseLease(context.Background(), "channel/"+e.ch.Name, r.Holder); err != nil {
+		r.Log.Warn("release channel lease", "channel", e.ch.Name, "err", err)
+	}
+}
+
+// dueMode is Full when the channel has never had a full cycle or its
+// fullSyncInterval has passed, Incremental otherwise.
+func (e *Engine) dueMode(ctx context.Context) (Mode, error) {
+	cs, err := e.store.Channel(ctx, e.ch.Name)
+	if err != nil {
+		return "", fmt.Errorf("read channel %s: %w", e.ch.Name, err)
+	}
+	if cs.LastFullSync.IsZero() || len(cs.Watermark) == 0 {
+		return Full, nil
+	}
+	if e.ch.FullSyncInterval > 0 && e.clock().Sub(cs.LastFullSync) >= e.ch.FullSyncInterval {
+		return Full, nil
+	}
+	return Incremental, nil
+}

@@ -1,0 +1,202 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/o365prov/o365prov/internal/state"
+)
+
+// SyncOptions change what Sync does.
+type SyncOptions struct {
+	Mode Mode
+	// DryRun plans and records nothing.
+	DryRun bool
+}
+
+// Sync runs one cycle: an approved plan waiting for it first, then plan,
+// guard, apply and record. A held plan is stored for an operator and the
+// cycle returns ErrHeld; the watermark moves only when the plan was applied,
+// so nothing found in this cycle is lost.
+func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Result, error) {
+	if !opts.DryRun {
+		if err := e.applyApproved(ctx); err != nil {
+			return nil, err
+		}
+	}
+	started := e.clock()
+	cycle := state.Cycle{Channel: e.ch.Name, Kind: string(opts.Mode), Started: started, Result: "running"}
+	if opts.DryRun {
+		cycle.Kind = "dry-run"
+	}
+	id, err := e.store.StartCycle(ctx, cycle)
+	if err != nil {
+		return nil, fmt.Errorf("start cycle of %s: %w", e.ch.Name, err)
+	}
+	cycle.ID = id
+	res, err := e.cycle(ctx, opts, &cycle)
+	cycle.Finished = e.clock()
+	if err != nil {
+		cycle.Error = err.Error()
+		switch {
+		case errors.Is(err, ErrHeld):
+			cycle.Result = "held"
+		case errors.Is(err, ErrAborted):
+			cycle.Result = "aborted"
+		default:
+			cycle.Result = "failed"
+		}
+	}
+	// A cancelled context must not stop the cycle's record.
+	if ferr := e.store.FinishCycle(context.WithoutCancel(ctx), cycle); ferr != nil && err == nil {
+		err = fmt.Errorf("finish cycle of %s: %w", e.ch.Name, ferr)
+	}
+	return res, err
+}
+
+func (e *Engine) cycle(ctx context.Context, opts SyncOptions, cycle *state.Cycle) (*Result, error) {
+	plan, err := e.Plan(ctx, opts.Mode)
+	if err != nil {
+		return nil, err
+	}
+	cycle.PlanID = plan.ID
+	cycle.Stats = plan.Counts()
+	if opts.DryRun {
+		return &Result{Plan: plan}, nil
+	}
+	if plan.Held != "" {
+		return &Result{Plan: plan}, e.hold(ctx, plan)
+	}
+	res, err := e.apply(ctx, plan, cycle.ID)
+	if res != nil {
+		cycle.Stats["succeeded"], cycle.Stats["failed"], cycle.Stats["blocked"], cycle.Stats["writes"] = res.Succeeded, res.Failed, res.Blocked, res.Writes
+		if res.Failed > 0 || res.Blocked > 0 || len(plan.Problems) > 0 {
+			cycle.Result = "partial"
+		} else {
+			cycle.Result = "ok"
+		}
+	}
+	if err != nil {
+		return res, err
+	}
+	return res, e.commit(ctx, plan)
+}
+
+// commit moves the channel's watermark past what the plan was read from.
+// Per-object failures do not hold it back: they are recorded on their
+// objects and retried from there.
+func (e *Engine) commit(ctx context.Context, plan *Plan) error {
+	cs, err := e.store.Channel(ctx, e.ch.Name)
+	if err != nil {
+		return fmt.Errorf("read channel %s: %w", e.ch.Name, err)
+	}
+	cs.Name = e.ch.Name
+	if plan.Watermark != nil {
+		cs.Watermark = plan.Watermark
+	}
+	cs.LastCycle = e.clock()
+	if plan.Mode == string(Full) {
+		cs.LastFullSync = cs.LastCycle
+	}
+	if err := e.store.PutChannel(ctx, cs); err != nil {
+		return fmt.Errorf("commit watermark of %s: %w", e.ch.Name, err)
+	}
+	return nil
+}
+
+// hold stores a plan for an operator's decision. A plan identical to one
+// already held keeps that one (its id stays what the operator saw); any
+// other held plan of the channel is superseded.
+func (e *Engine) hold(ctx context.Context, plan *Plan) error {
+	body, err := json.Marshal(plan)
+	if err != nil {
+		return fmt.Errorf("encode plan %s: %w", plan.ID, err)
+	}
+	fp := fingerprint(plan)
+	held, err := e.store.Plans(ctx, e.ch.Name, state.PlanHeld)
+	if err != nil {
+		return fmt.Errorf("read held plans of %s: %w", e.ch.Name, err)
+	}
+	for _, h := range held {
+		var old Plan
+		if json.Unmarshal(h.Body, &old) == nil && fingerprint(&old) == fp {
+			plan.ID = h.ID
+			return fmt.Errorf("%w: %s (plan %s, unchanged)", ErrHeld, plan.Held, h.ID)
+		}
+		if err := e.store.SetPlanStatus(ctx, h.ID, state.PlanHeld, state.PlanSuperseded, "o365prov", e.clock()); err != nil && !errors.Is(err, state.ErrConflict) {
+			return fmt.Errorf("supersede plan %s: %w", h.ID, err)
+		}
+	}
+	sp := state.Plan{ID: plan.ID, Channel: e.ch.Name, Created: plan.Created, Status: state.PlanHeld, Reason: plan.Held, Summary: plan.Counts(), Body: body}
+	if err := e.store.PutPlan(ctx, sp); err != nil {
+		return fmt.Errorf("store held plan %s: %w", plan.ID, err)
+	}
+	e.log.Warn("plan held for approval", "channel", e.ch.Name, "plan", plan.ID, "reason", plan.Held)
+	return fmt.Errorf("%w: %s (plan %s)", ErrHeld, plan.Held, plan.ID)
+}
+
+// applyApproved applies, exactly as it was approved, a held plan an
+// operator approved, then commits its watermark.
+func (e *Engine) applyApproved(ctx context.Context) error {
+	approved, err := e.store.Plans(ctx, e.ch.Name, state.PlanApproved)
+	if err != nil {
+		return fmt.Errorf("read approved plans of %s: %w", e.ch.Name, err)
+	}
+	for _, sp := range approved {
+		var plan Plan
+		if err := json.Unmarshal(sp.Body, &plan); err != nil {
+			return fmt.Errorf("decode approved plan %s: %w", sp.ID, err)
+		}
+		plan.Mode = "approved"
+		cycle := state.Cycle{Channel: e.ch.Name, Kind: "approved", Started: e.clock(), Result: "running", PlanID: sp.ID}
+		id, err := e.store.StartCycle(ctx, cycle)
+		if err != nil {
+			return fmt.Errorf("start cycle of %s: %w", e.ch.Name, err)
+		}
+		cycle.ID = id
+		res, err := e.apply(ctx, &plan, id)
+		cycle.Finished, cycle.Result, cycle.Stats = e.clock(), "ok", plan.Counts()
+		if err == nil && (res.Failed > 0 || res.Blocked > 0) {
+			cycle.Result = "partial"
+		}
+		if err == nil {
+			err = e.commit(ctx, &plan)
+		}
+		if err == nil {
+			err = e.store.SetPlanStatus(ctx, sp.ID, state.PlanApproved, state.PlanApplied, sp.DecidedBy, e.clock())
+		}
+		if err != nil {
+			cycle.Result, cycle.Error = "failed", err.Error()
+		}
+		if ferr := e.store.FinishCycle(context.WithoutCancel(ctx), cycle); ferr != nil && err == nil {
+			err = ferr
+		}
+		if err != nil {
+			return fmt.Errorf("apply approved plan %s: %w", sp.ID, err)
+		}
+	}
+	return nil
+}
+
+// fingerprint identifies a plan by its operations, not its id or time.
+func fingerprint(p *Plan) string {
+	type opKey struct {
+		Type    OpType
+		GUID    string
+		Fields  map[string]any
+		Lic     *LicenseChange
+		Target  string
+		Members []string
+	}
+	keys := make([]opKey, len(p.Ops))
+	for i, op := range p.Ops {
+		keys[i] = opKey{op.Type, op.GUID, op.Fields, op.Licenses, op.Target, op.Members}
+	}
+	b, _ := json.Marshal(keys)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
