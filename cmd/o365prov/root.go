@@ -46,6 +46,8 @@ var subcommands = []func(*app) *cobra.Command{
 	newVersionCmd,
 	newInitCmd,
 	newCheckCmd,
+	newFakeTenantCmd,
+	newGenLDIFCmd,
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {

@@ -135,14 +135,14 @@ type federation struct {
 
 // directory is the tenant's data. Every method expects the tenant lock.
 type directory struct {
-	objects   map[string]*object // active and soft-deleted
-	users     *orderedSet        // active users, creation order
-	groups    *orderedSet        // active groups
-	deleted   *orderedSet        // soft-deleted users and groups
-	upn       map[string]string  // lower UPN → id
-	addr      map[string]string  // lower SMTP address (mail, proxyAddresses) → id
-	immutable map[string]string  // onPremisesImmutableId → id
-	nickname  map[string]string  // lower mailNickname of Unified groups → id
+	objects   map[string]*object         // active and soft-deleted
+	users     *orderedSet                // active users, creation order
+	groups    *orderedSet                // active groups
+	deleted   *orderedSet                // soft-deleted users and groups
+	upn       map[string]string          // lower UPN → id
+	addr      map[string]string          // lower SMTP address (mail, proxyAddresses) → id
+	immutable map[string]string          // onPremisesImmutableId → id
+	nickname  map[string]string          // lower mailNickname of Unified groups → id
 	memberOf  map[string]map[string]bool // member id → group ids
 	ownerOf   map[string]map[string]bool // owner id → group ids
 	reports   map[string]map[string]bool // manager id → report ids

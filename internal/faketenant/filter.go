@@ -126,7 +126,14 @@ func parseFilter(src string) (fexpr, error) {
 }
 
 func (p *fparser) peek() ftok { return p.toks[p.i] }
-func (p *fparser) next() ftok  { t := p.toks[p.i]; p.i++; return t }
+// next consumes a token; at the end it keeps returning eof.
+func (p *fparser) next() ftok {
+	t := p.toks[p.i]
+	if t.kind != "eof" {
+		p.i++
+	}
+	return t
+}
 
 func (p *fparser) errorf() error {
 	return fmt.Errorf("syntax error at position %d in '%s'", p.peek().pos, p.src)

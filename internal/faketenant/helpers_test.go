@@ -7,13 +7,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 )
 
 // epoch is the wall time tests start at.
-var epoch = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+var epoch = time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC)
 
 // fixture is a tenant on a TLS test server with a manual wall clock and a
 // token for the demo app.
@@ -46,6 +47,9 @@ func newFixture(t *testing.T, mutate ...func(*Config)) *fixture {
 		_ = tn.Close()
 	})
 	f := &fixture{t: t, tenant: tn, srv: srv, clock: clock}
+	if cfg.Clock == nil {
+		f.clock = nil
+	}
 	f.token = f.tokenFor(DemoClientID)
 	return f
 }
@@ -192,4 +196,34 @@ func (f *fixture) createGroup(name string, unified bool) string {
 	r := f.call(http.MethodPost, "/v1.0/groups", b)
 	want(f.t, r, http.StatusCreated)
 	return r.str("id")
+}
+
+// idpCertB64 is the test IdP signing certificate as base64 DER, the form
+// Graph takes it in.
+func idpCertB64(t testing.TB) string {
+	t.Helper()
+	data, err := os.ReadFile("testdata/idp-signing.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := parseCertificate(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return derBase64(c)
+}
+
+const fedIssuer = "http://idp.contoso.com/adfs/services/trust"
+
+// withDomains adds an unverified domain and a federated one (WS-Fed, signed
+// by testdata/idp-signing).
+func withDomains(c *Config) {
+	f := false
+	c.Domains = append(c.Domains,
+		DomainConfig{Name: "unverified.example", Verified: &f},
+		DomainConfig{Name: "fed.contoso.com", Federation: &FederationSpec{
+			IssuerURI: fedIssuer, PassiveSignInURI: "https://idp.contoso.com/adfs/ls",
+			PreferredAuthenticationProtocol: "wsFed", SigningCertificateFile: "testdata/idp-signing.pem",
+		}},
+	)
 }

@@ -61,7 +61,6 @@ func writeLoginJSON(w http.ResponseWriter, status int, body any) {
 
 // serveToken is POST /{tenant}/oauth2/v2.0/token with client credentials.
 func (t *Tenant) serveToken(w http.ResponseWriter, r *http.Request, tenantSeg string) {
-	t.stats.count(r.Method, "/{tenant}/oauth2/v2.0/token", 0)
 	if r.Method != http.MethodPost {
 		t.aadError(w, r, http.StatusBadRequest, "invalid_request", 900561, "The endpoint only accepts POST requests. Received a "+r.Method+" request.")
 		return
@@ -170,7 +169,6 @@ func validGraphScope(scope string) bool {
 // token_endpoint, authorization_endpoint and issuer, and wants the issuer on
 // the authority's scheme and host.
 func (t *Tenant) serveOpenIDConfig(w http.ResponseWriter, r *http.Request, tenantSeg string) {
-	t.stats.count(r.Method, "/{tenant}/v2.0/.well-known/openid-configuration", 0)
 	if !t.knowsTenant(tenantSeg) {
 		t.aadError(w, r, http.StatusBadRequest, "invalid_tenant", 90002, fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.", tenantSeg))
 		return
@@ -207,7 +205,6 @@ func (t *Tenant) serveOpenIDConfig(w http.ResponseWriter, r *http.Request, tenan
 // serveInstanceDiscovery is GET /common/discovery/instance (api-version 1.1),
 // which MSAL may call before trusting an authority host.
 func (t *Tenant) serveInstanceDiscovery(w http.ResponseWriter, r *http.Request) {
-	t.stats.count(r.Method, "/common/discovery/instance", 0)
 	ae := r.URL.Query().Get("authorization_endpoint")
 	u, err := url.Parse(ae)
 	if ae == "" || err != nil || u.Host == "" {
@@ -229,7 +226,6 @@ func (t *Tenant) serveInstanceDiscovery(w http.ResponseWriter, r *http.Request) 
 
 // serveKeys publishes the token signing key as a JWKS.
 func (t *Tenant) serveKeys(w http.ResponseWriter, r *http.Request) {
-	t.stats.count(r.Method, "/{tenant}/discovery/v2.0/keys", 0)
 	pub := &t.signer.key.PublicKey
 	writeLoginJSON(w, http.StatusOK, jsonObject{{"keys", []jsonObject{{
 		{"kty", "RSA"}, {"use", "sig"}, {"kid", t.signer.kid}, {"x5t", t.signer.kid},
