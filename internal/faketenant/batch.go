@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -180,9 +181,20 @@ func innerURL(outer *reqCtx, raw string) (string, string, bool) {
 // innerJSON is one entry of "responses"; a 204 has "body": null
 // (graph.md §5).
 func innerJSON(id string, resp *gresp) jsonObject {
-	headers := jsonObject{}
+	// Graph writes its own headers in lower case (x-ms-resource-unit) and
+	// the standard ones canonically (Retry-After).
+	names := make([]string, 0, len(resp.header))
 	for k := range resp.header {
-		headers = append(headers, kv{k, resp.header.Get(k)})
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	headers := jsonObject{}
+	for _, k := range names {
+		name := k
+		if strings.HasPrefix(strings.ToLower(k), "x-ms-") {
+			name = strings.ToLower(k)
+		}
+		headers = append(headers, kv{name, resp.header.Get(k)})
 	}
 	var body any
 	switch {

@@ -126,6 +126,7 @@ func parseFilter(src string) (fexpr, error) {
 }
 
 func (p *fparser) peek() ftok { return p.toks[p.i] }
+
 // next consumes a token; at the end it keeps returning eof.
 func (p *fparser) next() ftok {
 	t := p.toks[p.i]

@@ -9,7 +9,9 @@ func TestManager(t *testing.T) {
 	f := newFixture(t)
 	boss := f.createUser("boss", nil)
 	emp := f.createUser("emp", nil)
-	ref := func(id string) map[string]any { return map[string]any{"@odata.id": "https://graph.microsoft.com/v1.0/users/" + id} }
+	ref := func(id string) map[string]any {
+		return map[string]any{"@odata.id": "https://graph.microsoft.com/v1.0/users/" + id}
+	}
 
 	t.Run("graph.md §2: without a manager GET manager is 404 with the 'manager' message", func(t *testing.T) {
 		r := f.call(http.MethodGet, "/v1.0/users/"+emp+"/manager", nil)
