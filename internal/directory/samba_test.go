@@ -1,0 +1,322 @@
+package directory
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+	"github.com/o365prov/o365prov/internal/config"
+	"github.com/o365prov/o365prov/internal/directory/sambatest"
+)
+
+var ouSeq atomic.Int64
+
+// sambaOU gives a test an OU of its own on the shared DC and a source
+// reading it.
+func sambaOU(t *testing.T) (*sambatest.Server, *ldap.Conn, string, config.Source) {
+	t.Helper()
+	s := sambatest.Shared(t)
+	c := s.Conn(t)
+	ou := s.AddOU(t, c, fmt.Sprintf("t%d-%d", time.Now().UnixNano()%1e6, ouSeq.Add(1)), "")
+	src := s.Source()
+	src.BaseDN = ou
+	return s, c, ou, src
+}
+
+func sambaOpen(t *testing.T, s *sambatest.Server, src config.Source, opts ...Option) *Directory {
+	return open(t, src, append([]Option{WithTLSConfig(s.TLSConfig())}, opts...)...)
+}
+
+func TestSambaUsersGUIDAndStatus(t *testing.T) {
+	t.Parallel()
+	s, c, ou, src := sambaOU(t)
+	t.Logf("Samba provision %v, start %v", s.ProvisionTime.Round(time.Millisecond), s.StartTime.Round(time.Millisecond))
+	alice := s.AddUser(t, c, ou, "alice", "Secr3t!Secr3t", nil)
+	bob := s.AddUser(t, c, ou, "bob", "Secr3t!Secr3t", nil)
+	s.AddUser(t, c, ou, "carol", "", map[string][]string{"userAccountControl": {"514"}}) // disabled
+	d := sambaOpen(t, s, src)
+	got, st := readAll(t, d, KindUser, []string{"sAMAccountName", "userPrincipalName", "objectSid"})
+	if len(got) != 3 {
+		t.Fatalf("users: %v", keys(got))
+	}
+	if !got[alice].Enabled || !got[bob].Enabled || got["CN=carol,"+ou].Enabled {
+		t.Errorf("status: alice %v bob %v carol %v", got[alice].Enabled, got[bob].Enabled, got["CN=carol,"+ou].Enabled)
+	}
+	for dn, e := range got {
+		if !uuidRE.MatchString(e.GUID) || len(e.RawGUID) != 16 {
+			t.Fatalf("%s: GUID %q raw %x", dn, e.GUID, e.RawGUID)
+		}
+		// AD finds an object by <GUID=...> in its own rendering: ours must
+		// be the same.
+		res, err := c.Search(ldap.NewSearchRequest("<GUID="+e.GUID+">", ldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", []string{"objectGUID"}, nil))
+		if err != nil || len(res.Entries) != 1 || !strings.EqualFold(res.Entries[0].DN, dn) {
+			t.Fatalf("<GUID=%s> does not find %s: %v", e.GUID, dn, err)
+		}
+		if !bytes.Equal(res.Entries[0].GetRawAttributeValue("objectGUID"), e.RawGUID) {
+			t.Fatalf("RawGUID %x is not objectGUID %x", e.RawGUID, res.Entries[0].GetRawAttributeValue("objectGUID"))
+		}
+		if e.First("sAMAccountName") == "" || len(e.First("objectSid")) < 12 {
+			t.Errorf("%s: attributes %v", dn, keys(e.Attributes))
+		}
+	}
+	t.Logf("pages %d, ignored references %q", st.Pages, st.Ignored)
+
+	// From the domain root, Samba (like AD) refers to the Configuration
+	// partition: ignored by default on AD, reported in the stats.
+	src.BaseDN = s.BaseDN
+	src.Users.Filter = "(&(objectCategory=person)(objectClass=user)(sAMAccountName=alice))"
+	d2 := sambaOpen(t, s, src)
+	got, st = readAll(t, d2, KindUser, nil)
+	if len(got) != 1 || len(st.Ignored) == 0 {
+		t.Errorf("domain-root read: %v, ignored %q", keys(got), st.Ignored)
+	}
+}
+
+func TestSambaStartTLSAndAuthenticate(t *testing.T) {
+	t.Parallel()
+	s, c, ou, src := sambaOU(t)
+	s.AddUser(t, c, ou, "dave", "Secr3t!Secr3t", nil)
+	s.AddUser(t, c, ou, "erin", "Secr3t!Secr3t", nil)
+	dis := s.AddUser(t, c, ou, "frank", "Secr3t!Secr3t", nil)
+	m := ldap.NewModifyRequest(dis, nil)
+	m.Replace("userAccountControl", []string{"514"})
+	if err := c.Modify(m); err != nil {
+		t.Fatal(err)
+	}
+	src.URL, src.StartTLS = s.StartTLSURL, true
+	d := sambaOpen(t, s, src)
+	e, err := d.Authenticate(ctxT(t), "userPrincipalName", "dave@example.test", "Secr3t!Secr3t", []string{"mail"})
+	if err != nil || e.First("mail") != "dave@example.test" {
+		t.Fatalf("right password: %v %+v", err, e)
+	}
+	for _, tc := range []struct{ login, pw string }{
+		{"dave@example.test", "wrong"}, {"nobody@example.test", "Secr3t!Secr3t"}, {"dave@example.test", ""},
+	} {
+		if _, err := d.Authenticate(ctxT(t), "userPrincipalName", tc.login, tc.pw, nil); err != ErrInvalidCredentials {
+			t.Errorf("Authenticate(%q, %q): %v", tc.login, tc.pw, err)
+		}
+	}
+	// AD itself refuses a disabled account's bind.
+	if _, err := d.Authenticate(ctxT(t), "userPrincipalName", "frank@example.test", "Secr3t!Secr3t", nil); err != ErrInvalidCredentials && err != ErrAccountDisabled {
+		t.Errorf("disabled account: %v", err)
+	}
+}
+
+// Group scope by LDAP_MATCHING_RULE_IN_CHAIN, groups with ranged member
+// reads.
+func TestSambaGroupsNestedAndRanged(t *testing.T) {
+	t.Parallel()
+	s, c, ou, src := sambaOU(t)
+	var users []string
+	for i := 0; i < 6; i++ {
+		users = append(users, s.AddUser(t, c, ou, fmt.Sprintf("u%d", i), "Secr3t!Secr3t", nil))
+	}
+	inner := s.AddGroup(t, c, ou, "inner", users[2], users[3])
+	outer := s.AddGroup(t, c, ou, "o365", users[0], users[1], inner)
+	// 250 contacts in one group, read in windows of 100.
+	var contacts []string
+	for i := 0; i < 250; i++ {
+		dn := fmt.Sprintf("CN=contact%03d,%s", i, ou)
+		req := ldap.NewAddRequest(dn, nil)
+		req.Attribute("objectClass", []string{"top", "person", "organizationalPerson", "contact"})
+		if err := c.Add(req); err != nil {
+			t.Fatal(err)
+		}
+		contacts = append(contacts, dn)
+	}
+	big := s.AddGroup(t, c, ou, "big", contacts...)
+
+	for _, nested := range []bool{false, true} {
+		src := src
+		src.Users.GroupDN, src.Users.NestedSearch = outer, nested
+		d := sambaOpen(t, s, src)
+		got, _ := readAll(t, d, KindUser, nil)
+		want := 2
+		if nested {
+			want = 4
+		}
+		if len(got) != want {
+			t.Errorf("nested=%v: users in scope %v", nested, keys(got))
+		}
+		if en := enumerate(t, d, KindUser); len(en) != want {
+			t.Errorf("nested=%v: enumerate %v", nested, en)
+		}
+	}
+	for _, step := range []int{0, 100} {
+		d := sambaOpen(t, s, src, withRangeStep(step))
+		got, _ := readAll(t, d, KindGroup, []string{"cn"})
+		if len(got) != 3 {
+			t.Fatalf("groups: %v", keys(got))
+		}
+		if m := got[big].Members; len(m) != 250 {
+			t.Fatalf("range step %d: big has %d members", step, len(m))
+		}
+		if m := got[outer].Members; len(m) != 3 {
+			t.Errorf("outer members %q", m)
+		}
+		// And the scope resolution's member reads.
+		srcG := src
+		srcG.Users.GroupDN = big
+		d2 := sambaOpen(t, s, srcG, withRangeStep(step))
+		members, found, err := d2.readMembers(ctxT(t), mustConn(t, d2), big)
+		if err != nil || !found || len(members) != 250 {
+			t.Fatalf("readMembers: %d %v %v", len(members), found, err)
+		}
+	}
+}
+
+func mustConn(t *testing.T, d *Directory) *ldap.Conn {
+	c, err := d.pool.get(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.pool.put(c, true) })
+	return c
+}
+
+func TestSambaUSNChanges(t *testing.T) {
+	t.Parallel()
+	s, c, ou, src := sambaOU(t)
+	a := s.AddUser(t, c, ou, "ann", "Secr3t!Secr3t", nil)
+	b := s.AddUser(t, c, ou, "ben", "Secr3t!Secr3t", nil)
+	x := s.AddUser(t, c, ou, "xavier", "Secr3t!Secr3t", nil)
+	g := s.AddGroup(t, c, ou, "scope", a, b)
+	src.Users.GroupDN, src.Users.NestedSearch = g, true
+	d := sambaOpen(t, s, src)
+	if src.ChangeDetection.Algorithm != config.ADUSN {
+		t.Fatalf("AD default algorithm %s", src.ChangeDetection.Algorithm)
+	}
+	wm := watermark(t, d)
+	if cs, _ := changes(t, d, KindUser, wm); len(cs) != 0 {
+		t.Fatalf("no change: %v", summary(cs))
+	}
+	mod := func(dn, attr, v string) {
+		m := ldap.NewModifyRequest(dn, nil)
+		m.Replace(attr, []string{v})
+		if err := c.Modify(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mod(a, "title", "Boss")
+	mod(x, "title", "Outsider")
+	cs, next := changes(t, d, KindUser, wm)
+	if got := summary(cs); len(got) != 2 || !hasChange(cs, Updated, a) || !hasChange(cs, Left, x) {
+		t.Fatalf("changes: %v", got)
+	}
+	// ben leaves the group: his entry's uSNChanged does not move (memberOf
+	// is a back link); the group's does.
+	m := ldap.NewModifyRequest(g, nil)
+	m.Delete("member", []string{b})
+	if err := c.Modify(m); err != nil {
+		t.Fatal(err)
+	}
+	cs, next2 := changes(t, d, KindUser, next)
+	if len(cs) != 1 || cs[0].Kind != ScopeChanged {
+		t.Fatalf("after a leave: %v", summary(cs))
+	}
+	if en := enumerate(t, d, KindUser); len(en) != 1 {
+		t.Fatalf("enumerate after the leave: %v", en)
+	}
+	// A deletion is reported from the tombstone.
+	var guid string
+	for gu, dn := range enumerate(t, d, KindUser) {
+		if strings.EqualFold(dn, a) {
+			guid = gu
+		}
+	}
+	if err := c.Del(ldap.NewDelRequest(a, nil)); err != nil {
+		t.Fatal(err)
+	}
+	cs, _ = changes(t, d, KindUser, next2)
+	found := false
+	for _, ch := range cs {
+		if ch.Kind == Deleted && ch.Entry.GUID == guid {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("deletion of %s (%s) not reported: %v", a, guid, summary(cs))
+	}
+	// A watermark from another DC (or one restored from backup) is stale.
+	wrong := strings.Replace(string(next2), `"server":"`, `"server":"CN=NTDS Settings,CN=DC9|`, 1)
+	if _, err := d.Changes(ctxT(t), KindUser, Watermark(wrong), nil, func(Change) error { return nil }); !isErr(err, ErrStaleWatermark) {
+		t.Errorf("a watermark of another DC: %v", err)
+	}
+}
+
+func TestSambaTimestampChanges(t *testing.T) {
+	t.Parallel()
+	s, c, ou, src := sambaOU(t)
+	a := s.AddUser(t, c, ou, "tim", "Secr3t!Secr3t", nil)
+	src.ChangeDetection = config.ChangeDetection{Algorithm: config.TimestampNoNegation, Attribute: "whenChanged", Push: config.PushAuto}
+	d := sambaOpen(t, s, src, WithClockSkew(0))
+	time.Sleep(1100 * time.Millisecond)
+	wm := watermark(t, d)
+	m := ldap.NewModifyRequest(a, nil)
+	m.Replace("title", []string{"x"})
+	if err := c.Modify(m); err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := changes(t, d, KindUser, wm)
+	if len(cs) != 1 || !hasChange(cs, Updated, a) {
+		t.Fatalf("whenChanged changes: %v", summary(cs))
+	}
+}
+
+func TestSambaPush(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"notification", "dirsync"} {
+		t.Run(mode, func(t *testing.T) {
+			s, c, ou, src := sambaOU(t)
+			u := s.AddUser(t, c, ou, "pat", "Secr3t!Secr3t", nil)
+			if mode == "notification" {
+				// Deletions come on the notification search only from the
+				// domain root (where CN=Deleted Objects is).
+				src.BaseDN = s.BaseDN
+				src.Users.Filter = "(&(objectCategory=person)(objectClass=user))"
+			}
+			_, w := startWatch(t, src, WithTLSConfig(s.TLSConfig()), WithADPush(mode))
+			var lat []time.Duration
+			for i := 0; i < 5; i++ {
+				start := time.Now()
+				m := ldap.NewModifyRequest(u, nil)
+				m.Replace("title", []string{fmt.Sprint(i)})
+				if err := c.Modify(m); err != nil {
+					t.Fatal(err)
+				}
+				e, _ := w.next(t, func(e Event) bool { return strings.EqualFold(e.DN, u) }, 10*time.Second)
+				lat = append(lat, time.Since(start))
+				if e.Object != KindUser || !uuidRE.MatchString(e.GUID) || e.Source != mode {
+					t.Fatalf("event %+v", e)
+				}
+			}
+			t.Logf("%s change-to-callback latency over %d changes: p50 %v, max %v", mode, len(lat), percentile(lat, .5), percentile(lat, 1))
+			if mode == "notification" && percentile(lat, .5) > 900*time.Millisecond {
+				t.Errorf("median notification latency %v", percentile(lat, .5))
+			}
+			if err := c.Del(ldap.NewDelRequest(u, nil)); err != nil {
+				t.Fatal(err)
+			}
+			e, _ := w.next(t, func(e Event) bool { return e.Gone }, 10*time.Second)
+			t.Logf("delete event: %+v", e)
+		})
+	}
+}
+
+// Not parallel: it restarts the shared DC, before the parallel tests run.
+func TestSambaReconnectAfterRestart(t *testing.T) {
+	s, c, ou, src := sambaOU(t)
+	s.AddUser(t, c, ou, "rita", "Secr3t!Secr3t", nil)
+	d := sambaOpen(t, s, src)
+	if got, _ := readAll(t, d, KindUser, nil); len(got) != 1 {
+		t.Fatalf("before: %v", keys(got))
+	}
+	s.Restart(t)
+	if got, _ := readAll(t, d, KindUser, nil); len(got) != 1 {
+		t.Fatalf("after the restart: %v", keys(got))
+	}
+}
