@@ -175,10 +175,9 @@ func (s *Server) WriteLDIF(w io.Writer) error {
 		})
 	}
 	s.store.mu.RUnlock()
+	// No "version: 1" line: slapadd refuses it, every reader accepts its
+	// absence.
 	lw := ldif.NewWriter(w)
-	if err := lw.Version(); err != nil {
-		return err
-	}
 	for _, e := range entries {
 		rec := &ldif.Record{DN: e.DN}
 		for _, a := range e.Attributes {

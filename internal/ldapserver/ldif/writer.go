@@ -33,15 +33,6 @@ func (w *Writer) Comment(text string) error {
 	return nil
 }
 
-// Version writes the "version: 1" line that may open a file.
-func (w *Writer) Version() error {
-	_, err := w.w.WriteString("version: 1\n")
-	if err != nil {
-		return fmt.Errorf("ldif: write version: %w", err)
-	}
-	return nil
-}
-
 // Write writes one record, preceded by a blank line unless it is the first.
 func (w *Writer) Write(rec *Record) error {
 	if w.written {
