@@ -211,6 +211,9 @@ func coerce(p *propDef, v any) (val any, msg string) {
 		}
 		return b, ""
 	case tStrings:
+		if ss, ok := v.([]string); ok { // seeded from Go
+			return append([]string{}, ss...), ""
+		}
 		arr, ok := v.([]any)
 		if !ok {
 			return nil, bad
@@ -225,6 +228,9 @@ func coerce(p *propDef, v any) (val any, msg string) {
 		}
 		return out, ""
 	case tDateTime:
+		if tm, ok := v.(time.Time); ok { // seeded from Go
+			return formatTime(tm), ""
+		}
 		s, ok := v.(string)
 		if !ok {
 			return nil, bad
