@@ -17,7 +17,7 @@ func LostLease(l Lease, holder string, lookupErr error) error {
 	case lookupErr != nil:
 		return lookupErr
 	case l.Holder != holder:
-		return fmt.Errorf("%w: %w: %s until %s", ErrLeaseLost, ErrLeaseHeld, l.Holder, l.Expires.Format(time.RFC3339Nano))
+		return fmt.Errorf("%w: %w: %s holds it until %s", ErrLeaseLost, ErrLeaseHeld, l.Holder, l.Expires.Format(time.RFC3339Nano))
 	}
 	return fmt.Errorf("%w: expired at %s", ErrLeaseLost, l.Expires.Format(time.RFC3339Nano))
 }

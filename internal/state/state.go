@@ -126,6 +126,7 @@ const (
 	CycleFull        = "full"
 	CyclePush        = "push"
 	CycleDryRun      = "dry-run"
+	CycleApproved    = "approved" // applies a held plan an operator approved
 )
 
 // Cycle results.
@@ -142,7 +143,7 @@ const (
 type Cycle struct {
 	ID       int64 // assigned by StartCycle
 	Channel  string
-	Kind     string // CycleIncremental, CycleFull, CyclePush or CycleDryRun
+	Kind     string // CycleIncremental, CycleFull, CyclePush, CycleDryRun or CycleApproved
 	Started  time.Time
 	Finished time.Time
 	Result   string         // CycleRunning, CycleOK, CyclePartial, …

@@ -15,7 +15,7 @@ const (
 	statusList      = "ok, pending, failed"
 	lifecycleList   = "active, disabled, deleted, none"
 	planStatusList  = "held, approved, rejected, applied, superseded"
-	cycleKindList   = "incremental, full, push, dry-run"
+	cycleKindList   = "incremental, full, push, dry-run, approved"
 	cycleResultList = "running, ok, partial, held, aborted, failed"
 )
 
@@ -51,7 +51,7 @@ func (s PlanStatus) Valid() bool {
 
 func validCycleKind(k string) bool {
 	switch k {
-	case CycleIncremental, CycleFull, CyclePush, CycleDryRun:
+	case CycleIncremental, CycleFull, CyclePush, CycleDryRun, CycleApproved:
 		return true
 	}
 	return false

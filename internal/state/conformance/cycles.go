@@ -28,7 +28,7 @@ func cycleTests() []test {
 			}
 		}},
 		{"a finished cycle records its end, result, stats, plan and error", func(t *testing.T, s state.Store) {
-			c := state.Cycle{Channel: "staff", Kind: state.CyclePush, Started: at(0)}
+			c := state.Cycle{Channel: "staff", Kind: state.CycleApproved, Started: at(0)}
 			id, err := s.StartCycle(t.Context(), c)
 			must(t, err)
 			c.ID, c.Finished, c.Result = id, at(90*time.Second), state.CyclePartial
@@ -44,6 +44,17 @@ func cycleTests() []test {
 				!got.Finished.Equal(c.Finished) || got.Result != c.Result || !maps.Equal(got.Stats, c.Stats) ||
 				got.PlanID != c.PlanID || got.Error != c.Error {
 				t.Errorf("cycle:\n got %+v\nwant %+v", got, c)
+			}
+		}},
+		{"every cycle kind and result is accepted", func(t *testing.T, s state.Store) {
+			kinds := []string{state.CycleIncremental, state.CycleFull, state.CyclePush, state.CycleDryRun, state.CycleApproved}
+			results := []string{state.CycleOK, state.CyclePartial, state.CycleHeld, state.CycleAborted, state.CycleFailed, state.CycleRunning}
+			for i, kind := range kinds {
+				id, err := s.StartCycle(t.Context(), state.Cycle{Channel: "staff", Kind: kind, Started: at(0)})
+				must(t, err)
+				for _, r := range results[i:] {
+					must(t, s.FinishCycle(t.Context(), state.Cycle{ID: id, Finished: at(time.Second), Result: r}))
+				}
 			}
 		}},
 		{"finishing an unknown cycle is not found", func(t *testing.T, s state.Store) {

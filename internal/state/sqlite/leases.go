@@ -33,7 +33,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 		if err != nil {
 			return err
 		}
-		return fmt.Errorf("%w: %s until %s", state.ErrLeaseHeld, l.Holder, l.Expires.Format(time.RFC3339Nano))
+		return fmt.Errorf("%w: %s holds it until %s", state.ErrLeaseHeld, l.Holder, l.Expires.Format(time.RFC3339Nano))
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)

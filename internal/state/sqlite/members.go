@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/o365prov/o365prov/internal/state"
 )
@@ -37,9 +40,11 @@ func (s *Store) Members(ctx context.Context, channel, groupGUID string, fn func(
 
 // AddMembers implements state.Store.
 func (s *Store) AddMembers(ctx context.Context, channel, groupGUID string, memberGUIDs []string) error {
-	err := s.changeMembers(ctx, channel, groupGUID, memberGUIDs, `
-		INSERT INTO members (channel, group_guid, member_guid) VALUES (?, ?, ?)
-		ON CONFLICT DO NOTHING`)
+	err := s.changeMembers(ctx, channel, groupGUID, memberGUIDs, func(n int) string {
+		return `INSERT INTO members (channel, group_guid, member_guid)
+			SELECT ?1, ?2, column1 FROM (VALUES ` + placeholders("(?)", n, 3) + `)
+			WHERE true ON CONFLICT DO NOTHING`
+	})
 	if err != nil {
 		return fmt.Errorf("add %d members to %s/%s: %w", len(memberGUIDs), channel, groupGUID, err)
 	}
@@ -48,16 +53,24 @@ func (s *Store) AddMembers(ctx context.Context, channel, groupGUID string, membe
 
 // RemoveMembers implements state.Store.
 func (s *Store) RemoveMembers(ctx context.Context, channel, groupGUID string, memberGUIDs []string) error {
-	err := s.changeMembers(ctx, channel, groupGUID, memberGUIDs, `
-		DELETE FROM members WHERE channel = ? AND group_guid = ? AND member_guid = ?`)
+	err := s.changeMembers(ctx, channel, groupGUID, memberGUIDs, func(n int) string {
+		return `DELETE FROM members WHERE channel = ?1 AND group_guid = ?2
+			AND member_guid IN (` + placeholders("?", n, 3) + `)`
+	})
 	if err != nil {
 		return fmt.Errorf("remove %d members from %s/%s: %w", len(memberGUIDs), channel, groupGUID, err)
 	}
 	return nil
 }
 
-// changeMembers runs the statement for each member in one transaction.
-func (s *Store) changeMembers(ctx context.Context, channel, groupGUID string, memberGUIDs []string, query string) error {
+// memberChunk is how many members one statement changes: a statement per
+// member costs several times more, and SQLite takes up to 32766 parameters.
+const memberChunk = 500
+
+// changeMembers runs, in one transaction, the statement query(n) for each
+// chunk of n members; its parameters are ?1 the channel, ?2 the group and
+// ?3… the members.
+func (s *Store) changeMembers(ctx context.Context, channel, groupGUID string, memberGUIDs []string, query func(n int) string) error {
 	if err := state.ValidateMembers(channel, groupGUID, memberGUIDs); err != nil {
 		return err
 	}
@@ -65,18 +78,50 @@ func (s *Store) changeMembers(ctx context.Context, channel, groupGUID string, me
 		return nil
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, query)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, m := range memberGUIDs {
-			if _, err := stmt.ExecContext(ctx, channel, groupGUID, m); err != nil {
-				return fmt.Errorf("member %s: %w", m, err)
+		var (
+			stmt *sql.Stmt
+			size int
+		)
+		defer func() {
+			if stmt != nil {
+				stmt.Close()
+			}
+		}()
+		for chunk := range slices.Chunk(memberGUIDs, memberChunk) {
+			if len(chunk) != size {
+				if stmt != nil {
+					stmt.Close()
+				}
+				var err error
+				if stmt, err = tx.PrepareContext(ctx, query(len(chunk))); err != nil {
+					return err
+				}
+				size = len(chunk)
+			}
+			args := make([]any, 0, 2+len(chunk))
+			args = append(args, channel, groupGUID)
+			for _, m := range chunk {
+				args = append(args, m)
+			}
+			if _, err := stmt.ExecContext(ctx, args...); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+}
+
+// placeholders is n copies of one, joined by commas, with the ? of each
+// numbered from first.
+func placeholders(one string, n, first int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strings.Replace(one, "?", "?"+strconv.Itoa(first+i), 1))
+	}
+	return b.String()
 }
 
 // GroupsOf implements state.Store.

@@ -9,22 +9,34 @@ import (
 	"time"
 
 	"github.com/o365prov/o365prov/internal/state"
-	"github.com/o365prov/o365prov/internal/state/internal/fields"
+	"github.com/o365prov/o365prov/internal/state/internal/codec"
 )
 
-const objectColumns = `channel, kind, guid, dn, graph_id, applied, lifecycle, status,
-	attempts, next_retry, last_error, deleted_at, updated_at`
+// objectColumns is what reads select: the record holds the rest.
+const objectColumns = `kind, guid, record`
 
 const upsertObject = `
-	INSERT INTO objects (channel, kind, guid, dn, dn_key, graph_id, applied, lifecycle, status,
+	INSERT INTO objects (channel, kind, guid, record, dn, dn_key, graph_id, lifecycle, status,
 		attempts, next_retry, last_error, deleted_at, updated_at)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (channel, kind, guid) DO UPDATE SET
-		dn = excluded.dn, dn_key = excluded.dn_key, graph_id = excluded.graph_id,
-		applied = excluded.applied, lifecycle = excluded.lifecycle, status = excluded.status,
+		record = excluded.record, dn = excluded.dn, dn_key = excluded.dn_key,
+		graph_id = excluded.graph_id, lifecycle = excluded.lifecycle, status = excluded.status,
 		attempts = excluded.attempts, next_retry = excluded.next_retry,
 		last_error = excluded.last_error, deleted_at = excluded.deleted_at,
 		updated_at = excluded.updated_at`
+
+// The statements of point lookups and puts, prepared once per store:
+// parsing one costs about as much as running it.
+const (
+	selectObject = `SELECT ` + objectColumns + ` FROM objects
+		WHERE channel = ? AND kind = ? AND guid = ?`
+	// The index order (…, updated_at, guid) answers ORDER BY without a sort.
+	selectObjectByDN = `SELECT ` + objectColumns + ` FROM objects
+		WHERE channel = ? AND kind = ? AND dn_key = ? ORDER BY updated_at DESC, guid DESC LIMIT 1`
+	selectObjectByGraphID = `SELECT ` + objectColumns + ` FROM objects
+		WHERE channel = ? AND graph_id = ? ORDER BY updated_at DESC, kind DESC, guid DESC LIMIT 1`
+)
 
 // Object implements state.Store.
 func (s *Store) Object(ctx context.Context, channel string, kind state.Kind, guid string) (state.Object, error) {
@@ -32,8 +44,7 @@ func (s *Store) Object(ctx context.Context, channel string, kind state.Kind, gui
 	if err := state.ValidateObjectKey(channel, kind, guid); err != nil {
 		return state.Object{}, fmt.Errorf("object %s: %w", key, err)
 	}
-	return s.oneObject(ctx, "object "+key,
-		`WHERE channel = ? AND kind = ? AND guid = ?`, channel, kind, guid)
+	return s.oneObject(ctx, channel, "object "+key, s.stmts.object, channel, kind, guid)
 }
 
 // ObjectByDN implements state.Store.
@@ -42,9 +53,7 @@ func (s *Store) ObjectByDN(ctx context.Context, channel string, kind state.Kind,
 	if err := state.ValidateChannelKind(channel, kind, dn == "", "DN"); err != nil {
 		return state.Object{}, fmt.Errorf("%s: %w", what, err)
 	}
-	return s.oneObject(ctx, what,
-		`WHERE channel = ? AND kind = ? AND dn_key = ? ORDER BY updated_at DESC, guid LIMIT 1`,
-		channel, kind, dnKey(dn))
+	return s.oneObject(ctx, channel, what, s.stmts.objectByDN, channel, kind, dnKey(dn))
 }
 
 // ObjectByGraphID implements state.Store.
@@ -53,13 +62,11 @@ func (s *Store) ObjectByGraphID(ctx context.Context, channel string, graphID str
 	if channel == "" || graphID == "" {
 		return state.Object{}, fmt.Errorf("%s: %w empty channel or Graph id", what, state.ErrInvalid)
 	}
-	return s.oneObject(ctx, what,
-		`WHERE channel = ? AND graph_id = ? ORDER BY updated_at DESC, kind, guid LIMIT 1`,
-		channel, graphID)
+	return s.oneObject(ctx, channel, what, s.stmts.objectByGraphID, channel, graphID)
 }
 
-func (s *Store) oneObject(ctx context.Context, what, where string, args ...any) (state.Object, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+objectColumns+` FROM objects `+where, args...)
+func (s *Store) oneObject(ctx context.Context, channel, what string, stmt *sql.Stmt, args ...any) (state.Object, error) {
+	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		return state.Object{}, fmt.Errorf("%s: %w", what, err)
 	}
@@ -70,7 +77,7 @@ func (s *Store) oneObject(ctx context.Context, what, where string, args ...any) 
 		}
 		return state.Object{}, fmt.Errorf("%s: %w", what, state.ErrNotFound)
 	}
-	o, err := scanObject(rows)
+	o, err := scanObject(rows, channel)
 	if err != nil {
 		return state.Object{}, fmt.Errorf("%s: %w", what, err)
 	}
@@ -82,7 +89,7 @@ func (s *Store) PutObject(ctx context.Context, o state.Object) error {
 	if err := o.Validate(); err != nil {
 		return fmt.Errorf("put object: %w", err)
 	}
-	if _, err := s.w.ExecContext(ctx, upsertObject, objectArgs(o)...); err != nil {
+	if _, err := s.stmts.putObject.ExecContext(ctx, objectArgs(o)...); err != nil {
 		return fmt.Errorf("put object %s: %w", o, err)
 	}
 	return nil
@@ -96,10 +103,7 @@ func (s *Store) PutObjects(ctx context.Context, objects []state.Object) error {
 		}
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, upsertObject)
-		if err != nil {
-			return err
-		}
+		stmt := tx.StmtContext(ctx, s.stmts.putObject)
 		defer stmt.Close()
 		for _, o := range objects {
 			if _, err := stmt.ExecContext(ctx, objectArgs(o)...); err != nil {
@@ -152,7 +156,7 @@ func (s *Store) Objects(ctx context.Context, channel string, kind state.Kind, fn
 	}
 	defer rows.Close()
 	for rows.Next() {
-		o, err := scanObject(rows)
+		o, err := scanObject(rows, channel)
 		if err != nil {
 			return fmt.Errorf("objects %s/%s: %w", channel, kind, err)
 		}
@@ -195,7 +199,7 @@ func (s *Store) DueRetries(ctx context.Context, channel string, now time.Time, l
 	defer rows.Close()
 	var due []state.Object
 	for rows.Next() {
-		o, err := scanObject(rows)
+		o, err := scanObject(rows, channel)
 		if err != nil {
 			return nil, fmt.Errorf("due retries of %s: %w", channel, err)
 		}
@@ -213,7 +217,7 @@ func objectArgs(o state.Object) []any {
 		graphID = o.GraphID
 	}
 	return []any{
-		o.Channel, o.Kind, o.GUID, o.DN, dnKey(o.DN), graphID, fields.Encode(o.Applied),
+		o.Channel, o.Kind, o.GUID, codec.EncodeObject(o), o.DN, dnKey(o.DN), graphID,
 		o.Lifecycle, o.Status, o.Attempts, timeArg(o.NextRetry), o.LastError,
 		timeArg(o.DeletedAt), timeArg(o.UpdatedAt),
 	}
@@ -223,23 +227,17 @@ func objectArgs(o state.Object) []any {
 // lower(), which folds ASCII only.
 func dnKey(dn string) string { return strings.ToLower(dn) }
 
-func scanObject(rows *sql.Rows) (state.Object, error) {
-	var (
-		o                           state.Object
-		graphID                     sql.NullString
-		applied                     sql.RawBytes // decoded at once, before the next row
-		nextRetry, deleted, updated sql.NullInt64
-	)
-	err := rows.Scan(&o.Channel, &o.Kind, &o.GUID, &o.DN, &graphID, &applied, &o.Lifecycle,
-		&o.Status, &o.Attempts, &nextRetry, &o.LastError, &deleted, &updated)
-	if err != nil {
+// scanObject reads a row of objectColumns; every query of objects is
+// scoped to one channel.
+func scanObject(rows *sql.Rows, channel string) (state.Object, error) {
+	o := state.Object{Channel: channel}
+	var record sql.RawBytes // decoded at once, before the next row
+	if err := rows.Scan(&o.Kind, &o.GUID, &record); err != nil {
 		return o, err
 	}
-	if o.Applied, err = fields.Decode(applied); err != nil {
+	if err := codec.DecodeObject(record, &o); err != nil {
 		return o, fmt.Errorf("object %s: %w", o, err)
 	}
-	o.GraphID = graphID.String
-	o.NextRetry, o.DeletedAt, o.UpdatedAt = fromMicros(nextRetry), fromMicros(deleted), fromMicros(updated)
 	return o, nil
 }
 

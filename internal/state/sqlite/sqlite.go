@@ -71,8 +71,34 @@ func WithSynchronous(s Synchronous) Option {
 type Store struct {
 	w       *sql.DB // the one write connection
 	r       *sql.DB // readers
+	stmts   stmts
 	path    string
 	tempDir string // removed by Close (Memory)
+}
+
+// stmts are the statements of the hottest calls, prepared once.
+type stmts struct {
+	object, objectByDN, objectByGraphID *sql.Stmt // on r
+	putObject                           *sql.Stmt // on w
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		db    *sql.DB
+		query string
+		stmt  **sql.Stmt
+	}{
+		{s.r, selectObject, &s.stmts.object},
+		{s.r, selectObjectByDN, &s.stmts.objectByDN},
+		{s.r, selectObjectByGraphID, &s.stmts.objectByGraphID},
+		{s.w, upsertObject, &s.stmts.putObject},
+	} {
+		var err error
+		if *p.stmt, err = p.db.PrepareContext(ctx, p.query); err != nil {
+			return fmt.Errorf("prepare %q: %w", p.query, err)
+		}
+	}
+	return nil
 }
 
 var _ state.Store = (*Store)(nil)
@@ -131,6 +157,9 @@ func (s *Store) resolve(dsn string) (string, error) {
 	if _, err := os.Stat(filepath.Dir(path)); err != nil {
 		return "", fmt.Errorf("open state database %s: directory: %w", path, err)
 	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return "", fmt.Errorf("open state database %s: is a directory, want a file", path)
+	}
 	return path, nil
 }
 
@@ -156,7 +185,7 @@ func (s *Store) open(ctx context.Context, o options) error {
 	// No cap on readers: a callback of Objects may read again (Members,
 	// Object), and a cap would let nested reads wait on one another forever.
 	s.r.SetMaxIdleConns(4)
-	return s.r.PingContext(ctx)
+	return s.prepare(ctx)
 }
 
 // dsn is the modernc.org/sqlite URI for the file: pragmas run on every new
@@ -199,6 +228,11 @@ func (s *Store) Path() string { return s.path }
 // Close closes the store; for Memory it also removes the file.
 func (s *Store) Close() error {
 	var errs []error
+	for _, st := range []*sql.Stmt{s.stmts.object, s.stmts.objectByDN, s.stmts.objectByGraphID, s.stmts.putObject} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
 	// Readers first, so that the writer, closing last, checkpoints the WAL
 	// into the database file.
 	if s.r != nil {

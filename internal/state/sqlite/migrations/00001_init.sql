@@ -9,16 +9,19 @@ CREATE TABLE channels (
     last_full_sync INTEGER
 ) WITHOUT ROWID;
 
--- objects keeps a rowid: a user row (DN and applied fields) is often larger
--- than a WITHOUT ROWID b-tree stores without overflow pages.
+-- record is the whole object (internal/state/internal/codec) and the only
+-- column reads decode: a dozen columns cost several times more to scan. The
+-- other columns copy its fields, for lookups and for people reading the file.
+-- objects keeps a rowid: a record is often larger than a WITHOUT ROWID
+-- b-tree stores without overflow pages.
 CREATE TABLE objects (
     channel    TEXT NOT NULL,
     kind       TEXT NOT NULL,
     guid       TEXT NOT NULL,
+    record     BLOB NOT NULL,
     dn         TEXT NOT NULL,
     dn_key     TEXT NOT NULL, -- DN lower-cased by the store (Unicode), for lookups by DN
     graph_id   TEXT,          -- NULL until created or linked
-    applied    BLOB NOT NULL, -- internal/state/internal/fields encoding
     lifecycle  TEXT NOT NULL,
     status     TEXT NOT NULL,
     attempts   INTEGER NOT NULL,
@@ -28,8 +31,10 @@ CREATE TABLE objects (
     updated_at INTEGER,
     UNIQUE (channel, kind, guid)
 );
-CREATE INDEX objects_by_dn ON objects (channel, kind, dn_key);
-CREATE INDEX objects_by_graph_id ON objects (channel, graph_id) WHERE graph_id IS NOT NULL;
+-- Lookups by DN and Graph id want the object updated last: the index order
+-- answers that, without a sort.
+CREATE INDEX objects_by_dn ON objects (channel, kind, dn_key, updated_at, guid);
+CREATE INDEX objects_by_graph_id ON objects (channel, graph_id, updated_at, kind, guid) WHERE graph_id IS NOT NULL;
 -- Only failed and pending objects are ever due, and they are few.
 CREATE INDEX objects_due ON objects (channel, next_retry, kind, guid) WHERE status IN ('failed', 'pending');
 
