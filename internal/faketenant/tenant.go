@@ -218,17 +218,21 @@ func (t *Tenant) dispatchGraph(rc *reqCtx) *gresp {
 	}
 	t.maybeExpire()
 	cost := requestCost(rt.ru, rc.query)
-	usage := 0.0
+	usage, admitted := 0.0, time.Time{}
 	if t.throttle != nil {
 		size := t.sizeClass()
 		v := t.throttle.admit(t.clock.Now, rc.app.clientID, size, cost, rt.write)
 		if !v.ok {
 			return t.throttled(rc, v, cost)
 		}
-		usage = v.usage
+		usage, admitted = v.usage, v.at
+	} else {
+		admitted = t.clock.Now()
 	}
 	if rt.write {
-		t.stats.write(t.clock.Now())
+		// Log the very instant the quota was charged, so the log and the
+		// buckets agree on every window.
+		t.stats.write(admitted)
 	}
 	if fault == fault504 {
 		if t.ids.float() < t.knobs().faults.GatewayTimeoutAppliedRate {

@@ -87,6 +87,7 @@ type verdict struct {
 	scope string        // x-ms-throttle-scope
 	info  string        // x-ms-throttle-information
 	usage float64       // highest used/limit ratio after the request
+	at    time.Time     // the tenant time the decision was made at
 }
 
 // sizeClass maps a user count to graph.md §6.2's tiers: S under 50 users,
@@ -160,7 +161,7 @@ func (th *throttler) admit(clock func() time.Time, appID, size string, ru int, w
 		{q.w, wn, scope("Application", "Write"), "WriteLimitExceeded"},
 		{th.tenantW, wn, scope("Tenant", "Write"), "WriteLimitExceeded"},
 	}
-	v := verdict{ok: true}
+	v := verdict{ok: true, at: now}
 	for _, c := range checks {
 		if c.n == 0 {
 			continue
