@@ -28,10 +28,12 @@ const (
 	// Updated: the entry was created or modified since the watermark and is
 	// in scope. Entry is complete, as Users or Groups would return it.
 	Updated ChangeKind = iota + 1
-	// Left: the entry changed since the watermark and no longer matches the
-	// scope (its filter, or its group when the entry itself records
-	// membership). Entry holds DN and GUID only. A GUID the caller does not
-	// know is to be ignored: it was never in scope.
+	// Left: an entry of the kind's object class changed since the
+	// watermark and is not in scope: it no longer matches the filter, was
+	// moved out from under the base DN, or (Active Directory) left the
+	// scope group while changing. Entry holds DN and GUID only. A GUID the
+	// caller does not know is to be ignored: it was never in scope (Left
+	// covers every changed entry of the class in the naming context).
 	Left
 	// Deleted: the server reported the entry deleted (Active Directory
 	// tombstones, read with the show-deleted control). Entry holds GUID and
@@ -76,6 +78,7 @@ type mark struct {
 	USN    int64    `json:"usn,omitempty"`
 	Time   string   `json:"time,omitempty"` // generalized time, skew already subtracted
 	CSN    []string `json:"csn,omitempty"`  // contextCSN values
+	Synth  bool     `json:"synth,omitempty"` // CSN made from the clock, not read from contextCSN
 }
 
 func (m mark) encode() (Watermark, error) {
@@ -176,7 +179,16 @@ func (d *Directory) position(c *ldap.Conn) (mark, error) {
 			csns = e.GetEqualFoldAttributeValues("contextCSN")
 		}
 		if len(csns) == 0 {
-			return m, fmt.Errorf("%s has no contextCSN: ENTRY_CSN needs OpenLDAP with the syncprov overlay on that database", nc)
+			// No contextCSN (OpenLDAP without syncprov, other servers with
+			// entryCSN): a CSN made from the server's clock, less the skew
+			// margin, orders with real ones as CSNs start with their time.
+			now, err := d.serverTime(c)
+			if err != nil {
+				return m, err
+			}
+			t := now.Add(-d.opts.clockSkew).UTC()
+			csns = []string{t.Format("20060102150405") + ".000000Z#000000#000#000000"}
+			m.Synth = true
 		}
 		slices.Sort(csns)
 		m.CSN = csns
@@ -334,7 +346,7 @@ func (d *Directory) Changes(ctx context.Context, kind Kind, since Watermark, att
 	// that change was committed before the watermark was read, so the read
 	// that followed it saw it.
 	fresh := func(e *ldap.Entry) bool {
-		if cd.Algorithm != config.EntryCSN {
+		if cd.Algorithm != config.EntryCSN || old.Synth {
 			return true
 		}
 		csn := e.GetEqualFoldAttributeValue(cd.Attribute)
@@ -373,9 +385,11 @@ func (d *Directory) Changes(ctx context.Context, kind Kind, since Watermark, att
 		// Candidates first, in-scope entries second: an entry that changes
 		// between the two searches shows in the second if it is in scope,
 		// so it cannot be reported as having left wrongly.
+		// The candidates come from the whole naming context, so an entry
+		// moved out from under the base DN is reported as having left.
 		cands := map[string]guidDN{}
 		cq := query{
-			base:   d.src.BaseDN,
+			base:   d.namingContext(d.src.BaseDN, d.src.BaseDN),
 			scope:  ldap.ScopeWholeSubtree,
 			filter: "(&(objectClass=" + ldap.EscapeFilter(d.objectClass(kind)) + ")" + cond + ")",
 			attrs:  g.attrs,

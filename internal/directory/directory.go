@@ -257,6 +257,8 @@ type Directory struct {
 	page    int
 	pool    *pool
 	info    serverInfo
+	life    context.Context // ends at Close, stopping Watch
+	kill    context.CancelFunc
 }
 
 // Open checks the source settings, connects, binds and reads the server's
@@ -300,15 +302,18 @@ func Open(ctx context.Context, src config.Source, opts ...Option) (*Directory, e
 		page:    src.PageSize,
 	}
 	d.pool = newPool(d)
+	d.life, d.kill = context.WithCancel(context.Background())
 	if err := d.loadInfo(ctx); err != nil {
-		d.pool.close()
+		d.Close()
 		return nil, err
 	}
 	return d, nil
 }
 
-// Close closes every pooled connection. Reads in progress fail.
+// Close closes the pooled connections and stops Watch. Operations that
+// hold a connection finish on it; new ones get ErrClosed.
 func (d *Directory) Close() error {
+	d.kill()
 	d.pool.close()
 	return nil
 }

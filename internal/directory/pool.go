@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -118,11 +119,14 @@ func (d *Directory) withConn(ctx context.Context, fn func(s *session) error) err
 		stop := context.AfterFunc(ctx, func() { c.Close() })
 		err = fn(s)
 		cancelled := !stop()
-		d.pool.put(c, !cancelled && !s.dirty && !isConnError(err))
+		// go-ldap reports some connection failures as bare strings; a
+		// connection that is closing after an error is the reliable sign.
+		lost := isConnError(err) || err != nil && c.IsClosing()
+		d.pool.put(c, !cancelled && !s.dirty && !lost)
 		if err != nil && cancelled {
 			return ctx.Err()
 		}
-		if err != nil && isConnError(err) && !s.delivered && attempt < 2 {
+		if lost && !s.delivered && attempt < 2 {
 			d.log.Info("ldap connection lost; retrying on a new connection", "err", err)
 			continue
 		}
@@ -306,6 +310,13 @@ func isConnError(err error) bool {
 	var ne net.Error
 	if errors.As(err, &ne) {
 		return true
+	}
+	// go-ldap's reader and writer errors are formatted, not wrapped.
+	msg := err.Error()
+	for _, m := range []string{"unable to read LDAP response packet", "unable to send request", "ldap: connection closed", "ldap: response channel closed"} {
+		if strings.Contains(msg, m) {
+			return true
+		}
 	}
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||

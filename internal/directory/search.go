@@ -128,18 +128,20 @@ func (d *Directory) search(ctx context.Context, s *session, q query, st *ReadSta
 }
 
 func (d *Directory) searchOn(ctx context.Context, c *ldap.Conn, s *session, q query, st *ReadStats, fn entryFunc, h *hops) error {
-	paging := ldap.NewControlPaging(uint32(d.page))
-	controls := append(slices.Clip(q.controls), paging)
 	var refs []string
+	// The next page is asked for as soon as the cookie for it arrives, so
+	// the server prepares it while this one is processed: at most two
+	// pages are held.
+	next := d.fetchPage(c, q, nil)
 	for page := 0; ; page++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		req := ldap.NewSearchRequest(q.base, q.scope, ldap.NeverDerefAliases, 0, d.timeLimit(), false, q.filter, q.attrs, controls)
-		res, err := c.Search(req)
+		pr := <-next
+		res, err := pr.res, pr.err
 		if err != nil {
 			if ldap.IsErrorWithCode(err, ldap.LDAPResultReferral) && page == 0 {
 				return d.followResult(ctx, q, referralURLs(err), st, fn, h)
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
 			return searchError(q, page, err)
 		}
@@ -159,7 +161,7 @@ func (d *Directory) searchOn(ctx context.Context, c *ldap.Conn, s *session, q qu
 			}
 			if len(pc.Cookie) > 0 {
 				more = true
-				paging.SetCookie(pc.Cookie)
+				next = d.fetchPage(c, q, pc.Cookie)
 			}
 		}
 		entries := res.Entries
@@ -168,7 +170,7 @@ func (d *Directory) searchOn(ctx context.Context, c *ldap.Conn, s *session, q qu
 			entries[i] = nil // let the page go as it is consumed
 			if err := fn(c, e); err != nil {
 				if more && s != nil {
-					s.dirty = true // the server still holds the paged search
+					s.dirty = true // a page is in flight and the server holds the search
 				}
 				return err
 			}
@@ -179,6 +181,26 @@ func (d *Directory) searchOn(ctx context.Context, c *ldap.Conn, s *session, q qu
 		}
 	}
 	return d.followRefs(ctx, q, refs, st, fn, h)
+}
+
+type pageResult struct {
+	res *ldap.SearchResult
+	err error
+}
+
+// fetchPage sends one page's request (go-ldap's Search collects the page
+// and its final result, which says whether it is complete).
+func (d *Directory) fetchPage(c *ldap.Conn, q query, cookie []byte) <-chan pageResult {
+	paging := ldap.NewControlPaging(uint32(d.page))
+	paging.SetCookie(cookie)
+	controls := append(slices.Clip(q.controls), paging)
+	req := ldap.NewSearchRequest(q.base, q.scope, ldap.NeverDerefAliases, 0, d.timeLimit(), false, q.filter, q.attrs, controls)
+	out := make(chan pageResult, 1)
+	go func() {
+		res, err := c.Search(req)
+		out <- pageResult{res, err}
+	}()
+	return out
 }
 
 // searchError describes a failed search. Limits get a hint, as they are
@@ -269,9 +291,11 @@ func (d *Directory) follow(ctx context.Context, q query, urls []string, continua
 			continue
 		}
 		d.log.Debug("following referral", "url", raw)
+		stop := context.AfterFunc(ctx, func() { c.Close() })
 		h.depth++
 		err = d.searchOn(ctx, c, nil, nq, st, fn, h)
 		h.depth--
+		stop()
 		c.Close()
 		if err != nil {
 			return fmt.Errorf("follow referral %s: %w", raw, err)

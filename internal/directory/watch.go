@@ -53,8 +53,8 @@ type WatchStatus struct {
 // tests that must not change the directory before push is live).
 func WithWatchStatus(fn func(WatchStatus)) Option { return func(o *options) { o.watchStatus = fn } }
 
-// Watch calls fn for each change the server pushes, until ctx ends (it
-// then returns nil). It uses RFC 4533 syncrepl (refreshAndPersist) where
+// Watch calls fn for each change the server pushes, until ctx ends or
+// the Directory is closed (it then returns nil). It uses RFC 4533 syncrepl (refreshAndPersist) where
 // the server offers it (OpenLDAP with syncprov), Active Directory's change
 // notification control, or DirSync polled twice a second where notification
 // is refused. It returns an error wrapping ErrPushUnsupported at once when
@@ -67,6 +67,12 @@ func WithWatchStatus(fn func(WatchStatus)) Option { return func(o *options) { o.
 // it returns carries Missed. Across restarts the caller's watermark and
 // Changes cover the gap: Watch starts from the present.
 func (d *Directory) Watch(ctx context.Context, fn func(Event)) error {
+	if d.life.Err() != nil {
+		return ErrClosed
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(d.life, cancel)()
 	if d.src.ChangeDetection.Push == config.PushOff {
 		return fmt.Errorf("%w: push is off for this channel", ErrPushUnsupported)
 	}

@@ -151,12 +151,15 @@ func TestPushUnsupported(t *testing.T) {
 	if err := d2.Watch(ctxT(t), func(Event) {}); !isErr(err, ErrPushUnsupported) {
 		t.Fatalf("Watch with push off: %v", err)
 	}
-	// ENTRY_CSN without syncprov says why.
+	// ENTRY_CSN without syncprov (no contextCSN) falls back on the clock.
 	src = srv.Source()
-	d3 := open(t, src)
-	if _, err := d3.Watermark(ctxT(t)); err == nil {
-		t.Fatal("ENTRY_CSN watermark without contextCSN")
-	} else {
-		t.Logf("%v", err)
+	d3 := open(t, src, WithClockSkew(0))
+	srv.AddUser(t, "before", nil)
+	time.Sleep(1100 * time.Millisecond)
+	wm := watermark(t, d3)
+	srv.AddUser(t, "after", nil)
+	cs, _ := changes(t, d3, KindUser, wm)
+	if len(cs) != 1 || !hasChange(cs, Updated, srv.UserDN("after")) {
+		t.Fatalf("ENTRY_CSN without contextCSN: %v", summary(cs))
 	}
 }
