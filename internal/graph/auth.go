@@ -32,9 +32,19 @@ type TokenSource interface {
 const refreshMargin = 5 * time.Minute
 
 // graphScope is the client-credentials scope for graphURL: all application
-// permissions granted to the app (graph.md §9.1).
+// permissions granted to the app (graph.md §9.1). The scope names Graph as a
+// resource, not the URL it is reached at: national clouds have their own,
+// while a proxy, a private endpoint or the fake tenant still serve
+// https://graph.microsoft.com.
 func graphScope(graphURL string) string {
-	return strings.TrimRight(graphURL, "/") + "/.default"
+	u, err := url.Parse(graphURL)
+	if err == nil {
+		switch h := strings.ToLower(u.Hostname()); h {
+		case "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn":
+			return "https://" + h + "/.default"
+		}
+	}
+	return "https://graph.microsoft.com/.default"
 }
 
 // msalSource gets app-only tokens through MSAL's confidential client and

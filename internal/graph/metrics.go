@@ -133,6 +133,13 @@ func (s *Stats) init() {
 	}
 }
 
+// Reset zeroes the counters.
+func (s *Stats) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.s = StatsSnapshot{}
+}
+
 // Snapshot returns a copy of the counters.
 func (s *Stats) Snapshot() StatsSnapshot {
 	s.mu.Lock()

@@ -57,21 +57,48 @@ func (c *manualClock) Advance(d time.Duration) {
 	c.waiters = kept
 }
 
-func TestPacerSpendsAFullBucketThenTheRefillRate(t *testing.T) {
+func TestPacerSpreadsWritesAtTheQuotaRate(t *testing.T) {
 	clock := newManualClock()
-	p := newPacer(EntraLimits(), clock)
+	p := newPacer(Limits{Writes: 3000, WriteWindow: 150 * time.Second, ResourceUnits: 100000, RUWindow: 10 * time.Second, Headroom: 0.01}, clock)
 	start := clock.Now()
-	at, _ := p.reserve(3000, 3000)
+	_, at := p.reserve(20, 20)
 	if !at.Equal(start) {
-		t.Fatalf("a full bucket made the first 3,000 writes wait until %v", at.Sub(start))
+		t.Fatalf("the first batch waited %v", at.Sub(start))
 	}
-	at, _ = p.reserve(20, 20)
-	if got := at.Sub(start); got != time.Second {
-		t.Errorf("20 writes on an empty bucket wait %v, want 1s (20 writes/s)", got)
+	_, at = p.reserve(20, 20)
+	// 20 writes at 2,970 per 150 s (1 % headroom) take 150/2970*20 s.
+	want := 20 * 150 * time.Second / 2970
+	if got := at.Sub(start); got < want-time.Millisecond || got > want+time.Millisecond {
+		t.Errorf("the second batch waits %v, want %v", got, want)
 	}
-	at, _ = p.reserve(20, 20)
-	if got := at.Sub(start); got != 2*time.Second {
-		t.Errorf("the next 20 wait until %v, want 2s: reservations queue in order", got)
+	_, at2 := p.reserve(20, 20)
+	if at2.Sub(at) < want-time.Millisecond {
+		t.Errorf("reservations do not queue in order: %v then %v", at.Sub(start), at2.Sub(start))
+	}
+}
+
+func TestPacerNeverPutsMoreThanTheQuotaInOneWindow(t *testing.T) {
+	clock := newManualClock()
+	l := Limits{Writes: 100, WriteWindow: 10 * time.Second, WriteBurst: 100, ResourceUnits: 1e6, RUWindow: time.Second, Headroom: 0.01}
+	p := newPacer(l, clock)
+	var times []time.Time
+	for range 400 {
+		tk, at := p.reserve(1, 1)
+		clock.Advance(at.Sub(clock.Now()))
+		p.finish(tk, -1)
+		times = append(times, at)
+	}
+	for i := range times {
+		n := 0
+		for j := i; j < len(times) && times[j].Sub(times[i]) < l.WriteWindow; j++ {
+			n++
+		}
+		if n > 99 {
+			t.Fatalf("%d writes within one window from %v", n, times[i].Sub(times[0]))
+		}
+	}
+	if got := times[len(times)-1].Sub(times[0]); got > 41*time.Second {
+		t.Errorf("400 writes at 99 per 10 s took %v, want about 40s", got)
 	}
 }
 
@@ -80,25 +107,31 @@ func TestLimitsFromConfigKeepGraphsWindow(t *testing.T) {
 	if l.Writes != 3000 || l.WriteWindow != 150*time.Second || l.ResourceUnits != 5000 || l.RUWindow != 10*time.Second {
 		t.Errorf("got %+v", l)
 	}
+	s := l.Scaled(100)
+	if s.Writes != 3000 || s.WriteWindow != 1500*time.Millisecond || s.RUWindow != 100*time.Millisecond {
+		t.Errorf("scaled %+v", s)
+	}
 }
 
 func TestPacerReadsSpendResourceUnitsOnly(t *testing.T) {
 	clock := newManualClock()
 	p := newPacer(EntraLimits(), clock)
-	at, _ := p.reserve(0, 3500+350)
-	if got := at.Sub(clock.Now()); got != time.Second {
-		t.Errorf("350 RU past a full 3,500 bucket waits %v, want 1s (350 RU/s)", got)
+	_, at := p.reserve(0, 350+347)
+	// 3,465 RU per 10 s (1 % headroom) is 346.5 RU/s after a 350 RU burst.
+	if got := at.Sub(clock.Now()); got < 990*time.Millisecond || got > 1010*time.Millisecond {
+		t.Errorf("347 RU past the burst wait %v, want about 1s", got)
 	}
-	at, _ = p.reserve(1, 0)
-	if !at.Equal(clock.Now()) {
-		t.Error("a write waited for the read budget")
+	_, at = p.reserve(1, 0)
+	if at.Sub(clock.Now()) > time.Second+10*time.Millisecond {
+		t.Error("a write waited longer than the reads before it")
 	}
 }
 
 func TestPacerThrottledPausesCutsAndRecovers(t *testing.T) {
 	clock := newManualClock()
 	p := newPacer(EntraLimits(), clock)
-	_, epoch := p.reserve(10, 10)
+	tk, _ := p.reserve(10, 10)
+	epoch := tk.epoch
 	p.throttled(2*time.Second, "WriteLimitExceeded")
 	if p.factor != throttleCut {
 		t.Fatalf("factor %v after a 429, want %v", p.factor, throttleCut)
@@ -107,18 +140,19 @@ func TestPacerThrottledPausesCutsAndRecovers(t *testing.T) {
 	if p.factor != throttleCut {
 		t.Errorf("a second 429 of the same episode cut again: %v", p.factor)
 	}
-	at, epoch2 := p.reserve(1, 0)
+	tk2, at := p.reserve(1, 0)
+	epoch2 := tk2.epoch
 	if epoch2 == epoch {
 		t.Error("a throttling episode did not void older reservations")
 	}
 	if wait := at.Sub(clock.Now()); wait < 3*time.Second {
 		t.Errorf("a write after Retry-After 3s may go in %v", wait)
 	}
-	at, _ = p.reserve(0, 1)
+	_, at = p.reserve(0, 1)
 	if wait := at.Sub(clock.Now()); wait < 3*time.Second {
 		t.Errorf("a read during the pause may go in %v", wait)
 	}
-	clock.Advance(3*time.Second + recoverPeriod*4)
+	clock.Advance(3*time.Second + p.recoverPeriod*4)
 	p.reserve(0, 0)
 	if p.factor != 1 {
 		t.Errorf("after four quiet periods the factor is %v, want back at 1", p.factor)
@@ -127,13 +161,16 @@ func TestPacerThrottledPausesCutsAndRecovers(t *testing.T) {
 
 func TestPacerWaitGivesUpWithItsContext(t *testing.T) {
 	clock := newManualClock()
-	p := newPacer(Limits{Writes: 1, WriteWindow: time.Hour, ResourceUnits: 100, RUWindow: time.Second}, clock)
-	if err := p.wait(context.Background(), 1, 1); err != nil {
+	p := newPacer(Limits{Writes: 1, WriteWindow: time.Hour, ResourceUnits: 100, RUWindow: time.Second, Headroom: 1e-9}, clock)
+	if _, err := p.wait(context.Background(), 1, 1); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error)
-	go func() { errc <- p.wait(ctx, 1, 1) }()
+	go func() {
+		_, err := p.wait(ctx, 1, 1)
+		errc <- err
+	}()
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v", err)
@@ -145,10 +182,14 @@ func TestPacerWaitGivesUpWithItsContext(t *testing.T) {
 
 func TestPacerWaitReturnsWhenPaidFor(t *testing.T) {
 	clock := newManualClock()
-	p := newPacer(Limits{Writes: 1, WriteWindow: time.Second, ResourceUnits: 100, RUWindow: time.Second}, clock)
-	_ = p.wait(context.Background(), 1, 0)
+	p := newPacer(Limits{Writes: 1, WriteWindow: time.Second, ResourceUnits: 100, RUWindow: time.Second, Headroom: 1e-9}, clock)
+	tk, _ := p.wait(context.Background(), 1, 0)
+	p.finish(tk, -1)
 	done := make(chan error)
-	go func() { done <- p.wait(context.Background(), 1, 0) }()
+	go func() {
+		_, err := p.wait(context.Background(), 1, 0)
+		done <- err
+	}()
 	for {
 		clock.mu.Lock()
 		n := len(clock.waiters)
@@ -166,5 +207,45 @@ func TestPacerWaitReturnsWhenPaidFor(t *testing.T) {
 	clock.Advance(time.Second)
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestPacerDatesSpendsByTheAnswer(t *testing.T) {
+	clock := newManualClock()
+	l := Limits{Writes: 10, WriteWindow: 10 * time.Second, WriteBurst: 10, ResourceUnits: 1e6, RUWindow: time.Second, Headroom: 1e-9}
+	p := newPacer(l, clock)
+	start := clock.Now()
+	tk, _ := p.reserve(10, 1)
+	// Graph answers 2 s later: it may have counted the writes that late, so
+	// they stay in the window until 12 s, not 10 s.
+	clock.Advance(2 * time.Second)
+	p.finish(tk, -1)
+	_, at := p.reserve(1, 1)
+	if got := at.Sub(start); got != 12*time.Second {
+		t.Errorf("the next write may go at %v, want 12s", got)
+	}
+}
+
+func TestPacerCorrectsResourceUnitsByWhatGraphCharged(t *testing.T) {
+	clock := newManualClock()
+	l := Limits{Writes: 1000, WriteWindow: time.Second, ResourceUnits: 100, RUWindow: 10 * time.Second, RUBurst: 100, Headroom: 1e-9}
+	p := newPacer(l, clock)
+	tk, _ := p.reserve(0, 1)
+	p.finish(tk, 100)
+	_, at := p.reserve(0, 1)
+	if at.Sub(clock.Now()) < 10*time.Second {
+		t.Errorf("a read after Graph charged the whole budget may go in %v", at.Sub(clock.Now()))
+	}
+}
+
+func TestPacerCancelReturnsTheBudget(t *testing.T) {
+	clock := newManualClock()
+	l := Limits{Writes: 20, WriteWindow: 10 * time.Second, WriteBurst: 20, ResourceUnits: 1e6, RUWindow: time.Second, Headroom: 1e-9}
+	p := newPacer(l, clock)
+	tk, _ := p.reserve(20, 0)
+	p.cancel(tk, 20, 0)
+	_, at := p.reserve(20, 0)
+	if !at.Equal(clock.Now()) {
+		t.Errorf("a cancelled reservation still holds the budget: next at +%v", at.Sub(clock.Now()))
 	}
 }

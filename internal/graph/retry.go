@@ -62,6 +62,18 @@ func setDefault[T int | time.Duration](v *T, d T) {
 	}
 }
 
+// Scaled shortens every duration of the policy timeScale times, for a
+// tenant whose clock runs that much faster than the wall clock.
+func (p RetryPolicy) Scaled(timeScale float64) RetryPolicy {
+	p = p.withDefaults()
+	if timeScale > 0 {
+		for _, d := range []*time.Duration{&p.TransientBase, &p.TransientCap, &p.LagBase, &p.LagCap, &p.LagWindow} {
+			*d = time.Duration(float64(*d) / timeScale)
+		}
+	}
+	return p
+}
+
 // exponential returns base·2^(n-1) capped, for the nth retry (n ≥ 1).
 func exponential(base, limit time.Duration, n int) time.Duration {
 	d := float64(base) * math.Pow(2, float64(n-1))

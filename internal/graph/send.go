@@ -41,7 +41,7 @@ func (c *Client) sendOne(cl *call) attempt {
 	if err != nil {
 		err = wrapFailure(cl.req, err)
 		c.logRequest(cl.req, status, "", dur, 0, false, err)
-		return attempt{c: cl, err: err}
+		return attempt{c: cl, err: err, ru: estimateRU(cl.req)}
 	}
 	return c.answer(cl, status, header, body, token, dur, false)
 }
@@ -80,9 +80,9 @@ func (c *Client) sendBatch(calls []*call) []attempt {
 		case err != nil:
 			ferr := wrapFailure(cl.req, err)
 			c.logRequest(cl.req, status, "", dur, 0, true, ferr)
-			out[i] = attempt{c: cl, err: ferr}
+			out[i] = attempt{c: cl, err: ferr, ru: estimateRU(cl.req)}
 		case answers[i] == nil:
-			out[i] = attempt{c: cl, err: &TransportError{Method: cl.req.Method, Path: cl.req.Template, Err: errNoAnswer}}
+			out[i] = attempt{c: cl, err: &TransportError{Method: cl.req.Method, Path: cl.req.Template, Err: errNoAnswer}, ru: estimateRU(cl.req)}
 		default:
 			a := answers[i]
 			out[i] = c.answer(cl, a.Status, a.header(), a.body(), token, dur, true)
@@ -95,8 +95,9 @@ func (c *Client) sendBatch(calls []*call) []attempt {
 // records it: metrics, log, pacing correction, token invalidation.
 func (c *Client) answer(cl *call, status int, h http.Header, body []byte, token string, dur time.Duration, batched bool) attempt {
 	ru := resourceUnitsOf(h)
-	if ru > 0 {
-		c.pacer.chargeRU(ru - estimateRU(cl.req))
+	charged := ru
+	if ru == 0 {
+		charged = estimateRU(cl.req)
 	}
 	resp := &Response{Status: status, Header: h, Body: body, RequestID: h.Get("request-id"), ResourceUnits: ru}
 	c.metrics.ObserveRequest(cl.req.Method, cl.req.Template, status, dur, ru)
@@ -105,9 +106,9 @@ func (c *Client) answer(cl *call, status int, h http.Header, body []byte, token 
 		c.tokens.Invalidate(token)
 	}
 	if status >= 300 {
-		return attempt{c: cl, err: decodeError(cl.req.Method, cl.req.Template, status, h, body)}
+		return attempt{c: cl, err: decodeError(cl.req.Method, cl.req.Template, status, h, body), ru: charged}
 	}
-	return attempt{c: cl, resp: resp}
+	return attempt{c: cl, resp: resp, ru: charged}
 }
 
 // exchange performs one HTTP request with a bearer token.

@@ -24,6 +24,8 @@ type attempt struct {
 	c    *call
 	resp *Response
 	err  error // *Error for an error answer, *TransportError for none
+	// ru is what Graph said the request cost, else what it was expected to.
+	ru int
 }
 
 func (c *Client) sendUnits(units []*unit) {
@@ -32,7 +34,8 @@ func (c *Client) sendUnits(units []*unit) {
 		w, r := unitCost(u)
 		writes, ru = writes+w, ru+r
 	}
-	if err := c.pacer.wait(c.ctx, writes, ru); err != nil {
+	tk, err := c.pacer.wait(c.ctx, writes, ru)
+	if err != nil {
 		for _, u := range units {
 			for _, cl := range u.calls {
 				cl.finish(nil, ErrClosed)
@@ -49,7 +52,8 @@ func (c *Client) sendUnits(units []*unit) {
 			for _, cl := range u.calls {
 				cl.abandon(cl.ctx.Err())
 			}
-			c.pacer.giveBack(unitCost(u))
+			w, r := unitCost(u)
+			c.pacer.cancel(tk, w, r)
 			continue
 		}
 		live = append(live, u)
@@ -65,9 +69,12 @@ func (c *Client) sendUnits(units []*unit) {
 		results = c.sendBatch(calls)
 	}
 	byCall := make(map[*call]attempt, len(results))
+	ru = 0
 	for _, a := range results {
 		byCall[a.c] = a
+		ru += a.ru
 	}
+	c.pacer.finish(tk, ru)
 	for _, u := range live {
 		c.settle(u, byCall)
 	}

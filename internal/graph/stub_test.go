@@ -200,7 +200,7 @@ func newStubClient(t *testing.T, srv *httptest.Server, mod func(*Options)) (*Cli
 		Tokens:     &staticTokens{},
 		MaxThreads: 4,
 		Timeout:    5 * time.Second,
-		Clock:      ScaledClock(1000),
+		Clock:      fastClock(1000),
 		Rand:       rand.New(rand.NewPCG(7, 7)),
 		Metrics:    stats,
 	}
@@ -240,4 +240,28 @@ func (b *syncBuffer) String() string {
 
 func debugLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// fastClock runs scale times faster than the wall clock, so that backoffs
+// and Retry-After values of seconds take milliseconds in stub tests (whose
+// stub speaks in the client's time).
+func fastClock(scale float64) Clock {
+	now := time.Now()
+	return &scaledClock{scale: scale, wallOrigin: now, origin: now}
+}
+
+type scaledClock struct {
+	scale      float64
+	wallOrigin time.Time
+	origin     time.Time
+}
+
+func (c *scaledClock) Now() time.Time {
+	return c.origin.Add(time.Duration(float64(time.Since(c.wallOrigin)) * c.scale))
+}
+
+func (c *scaledClock) After(d time.Duration) <-chan time.Time {
+	out := make(chan time.Time, 1)
+	time.AfterFunc(time.Duration(float64(d)/c.scale), func() { out <- c.Now() })
+	return out
 }
