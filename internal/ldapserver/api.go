@@ -152,7 +152,7 @@ func (s *Server) snapshot(e *entry, virtual bool) Entry {
 	out.Attributes = append(out.Attributes, ops...)
 	if virtual {
 		v := view{s: s.store, admin: true}
-		for _, name := range []string{"memberOf", "hasSubordinates", "entryDN"} {
+		for _, name := range virtualAttrs() {
 			if vals, _ := v.attr(e, lookupAttr(name)); len(vals) > 0 {
 				out.Attributes = append(out.Attributes, Attribute{Name: name, Values: slices.Clone(vals)})
 			}

@@ -25,6 +25,9 @@ func parseDN(s string) (dn, error) {
 	if strings.TrimSpace(s) == "" {
 		return dn{}, nil
 	}
+	if d, ok := parseSimpleDN(s); ok {
+		return d, nil
+	}
 	parsed, err := ldap.ParseDN(s)
 	if err != nil {
 		return dn{}, errorf(InvalidDNSyntax, "invalid DN %q: %v", s, err)
@@ -134,4 +137,39 @@ func normalizeDN(s string) (string, error) {
 		return "", err
 	}
 	return d.norm(), nil
+}
+
+// unescapedComma returns the index of the first ',' in a normalised DN that
+// separates RDNs (not escaped by an odd run of backslashes), or -1.
+func unescapedComma(ndn string) int {
+	for i := 0; i < len(ndn); i++ {
+		switch ndn[i] {
+		case '\\':
+			i++ // skip the escaped character
+		case ',':
+			return i
+		}
+	}
+	return -1
+}
+
+// parentNDN cuts the first RDN off a normalised DN.
+func parentNDN(ndn string) string {
+	if i := unescapedComma(ndn); i >= 0 {
+		return ndn[i+1:]
+	}
+	return ""
+}
+
+// hasSuffixNDN tells whether the normalised DN ndn is suffix or below it.
+func hasSuffixNDN(ndn, suffix string) bool {
+	for {
+		if ndn == suffix {
+			return true
+		}
+		if ndn == "" || len(ndn) < len(suffix) {
+			return false
+		}
+		ndn = parentNDN(ndn)
+	}
 }

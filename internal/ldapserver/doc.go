@@ -78,8 +78,12 @@
 // strictly increasing across the server even within one microsecond or
 // when the clock steps back), creatorsName and modifiersName. memberOf
 // (direct groups whose member holds the entry), hasSubordinates and entryDN
-// are computed on read. All are returned only when asked for by name or
-// with "+". Every write sets a new entryCSN and a modifyTimestamp taken
+// are computed on read, and so is contextCSN on the suffix entry (the
+// greatest CSN, as OpenLDAP's syncprov keeps it), from which a client takes
+// an exact entryCSN watermark. All are returned only when asked for by name
+// or with "+". The root DSE carries currentTime (as Active Directory's
+// does) from Options.Clock, so that timestamp watermarks follow an
+// injected clock. Every write sets a new entryCSN and a modifyTimestamp taken
 // from it. As with OpenLDAP's memberof and refint overlays: a change of a
 // group's member stamps the member entries whose memberOf changed; deleting
 // or renaming an entry removes or rewrites the member and manager values

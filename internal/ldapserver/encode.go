@@ -59,15 +59,11 @@ func appendLength(dst []byte, n int) []byte {
 
 // tlv appends one element with the given identifier and content.
 func tlv(dst []byte, tag byte, content []byte) []byte {
-	dst = append(dst, tag)
-	dst = appendLength(dst, len(content))
-	return append(dst, content...)
+	return append(header(dst, tag, len(content)), content...)
 }
 
 func octets(dst []byte, tag byte, s string) []byte {
-	dst = append(dst, tag)
-	dst = appendLength(dst, len(s))
-	return append(dst, s...)
+	return append(header(dst, tag, len(s)), s...)
 }
 
 // integer appends a two's complement INTEGER or ENUMERATED.
@@ -129,4 +125,81 @@ func pagingValue(size int, cookie []byte) []byte {
 	body := integer(nil, tagInteger, int64(size))
 	body = octets(body, tagOctetString, string(cookie))
 	return tlv(nil, tagSequence, body)
+}
+
+// partial is an attribute to send in a search result entry.
+type partial struct {
+	name string
+	vals []string
+}
+
+// lengthSize is how many bytes the BER length n takes.
+func lengthSize(n int) int {
+	switch {
+	case n < 0x80:
+		return 1
+	case n <= 0xff:
+		return 2
+	case n <= 0xffff:
+		return 3
+	case n <= 0xffffff:
+		return 4
+	default:
+		return 5
+	}
+}
+
+// tlvSize is the size of an element with n bytes of content.
+func tlvSize(n int) int { return 1 + lengthSize(n) + n }
+
+func header(dst []byte, tag byte, n int) []byte {
+	return appendLength(append(dst, tag), n)
+}
+
+// sizes returns the content sizes of a PartialAttribute and of its value set.
+func (p partial) sizes(typesOnly bool) (attr, set int) {
+	if !typesOnly {
+		for _, v := range p.vals {
+			set += tlvSize(len(v))
+		}
+	}
+	return tlvSize(len(p.name)) + tlvSize(set), set
+}
+
+// entryMessage encodes an LDAPMessage holding a SearchResultEntry. Sizes
+// are computed first so that the message is built in one allocation: a
+// search of 10,000 entries would otherwise copy each one at every level of
+// nesting. Attributes without values are left out, as RFC 4511 wants.
+func entryMessage(id int64, dn string, attrs []partial, typesOnly bool) []byte {
+	attrsLen := 0
+	for _, p := range attrs {
+		if len(p.vals) > 0 {
+			a, _ := p.sizes(typesOnly)
+			attrsLen += tlvSize(a)
+		}
+	}
+	entryLen := tlvSize(len(dn)) + tlvSize(attrsLen)
+	idBytes := integer(nil, tagInteger, id)
+	msgLen := len(idBytes) + tlvSize(entryLen)
+	buf := make([]byte, 0, tlvSize(msgLen))
+	buf = header(buf, tagSequence, msgLen)
+	buf = append(buf, idBytes...)
+	buf = header(buf, application(appSearchEntry), entryLen)
+	buf = octets(buf, tagOctetString, dn)
+	buf = header(buf, tagSequence, attrsLen)
+	for _, p := range attrs {
+		if len(p.vals) == 0 {
+			continue
+		}
+		a, set := p.sizes(typesOnly)
+		buf = header(buf, tagSequence, a)
+		buf = octets(buf, tagOctetString, p.name)
+		buf = header(buf, tagSet, set)
+		if !typesOnly {
+			for _, v := range p.vals {
+				buf = octets(buf, tagOctetString, v)
+			}
+		}
+	}
+	return buf
 }

@@ -1,6 +1,7 @@
 package ldapserver
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -47,6 +48,14 @@ func (v view) attr(e *entry, t attrType) (vals, norms []string) {
 		return []string{e.display}, []string{e.ndn}
 	case "subschemasubentry":
 		return nil, nil
+	case "contextcsn":
+		// OpenLDAP's syncprov keeps the greatest CSN on the suffix entry,
+		// which lets a client take an exact entryCSN watermark.
+		if e.parent != nil || e.ndn == "" || v.s.csn.last.IsZero() {
+			return nil, nil
+		}
+		csn := formatCSN(v.s.csn.last, v.s.csn.count, v.s.csn.sid)
+		return []string{csn}, []string{prepString(csn)}
 	case "userpassword":
 		if !v.admin {
 			return nil, nil
@@ -107,6 +116,11 @@ func (v view) match(f *filter, e *entry) tri {
 }
 
 func (v view) equal(f *filter, e *entry) tri {
+	if f.typ.key == "memberof" && f.valid {
+		// The link index holds exactly memberOf's normalised values; reading
+		// it directly saves building the attribute for every candidate.
+		return triOf(slices.Contains(v.s.links["member"][e.ndn], f.norm))
+	}
 	_, norms := v.attr(e, f.typ)
 	if len(norms) == 0 {
 		return isFalse

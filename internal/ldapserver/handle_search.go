@@ -118,7 +118,7 @@ func (c *conn) searchAll(ctx context.Context, req *request, sr *searchRequest, v
 			max = limit - cur.sent
 		}
 		st.mu.RLock()
-		batch := v.next(cur, sr.filter, sel, max)
+		batch := v.next(cur, sr.filter, sel, max, req.id)
 		over := limit > 0 && cur.sent >= limit && v.hasMore(cur, sr.filter)
 		st.mu.RUnlock()
 		if !c.stream(ctx, req, batch) {
@@ -144,7 +144,7 @@ func (c *conn) stream(ctx context.Context, req *request, entries [][]byte) bool 
 		if ctx.Err() != nil {
 			return false
 		}
-		if err := c.send(message(req.id, e, nil), false); err != nil {
+		if err := c.send(e, false); err != nil {
 			return false
 		}
 	}
@@ -190,7 +190,7 @@ func (c *conn) nextPage(ctx context.Context, req *request, ps *pagedSearch, v vi
 	}
 	st := c.srv.store
 	st.mu.RLock()
-	batch := v.next(ps.cur, ps.f, ps.sel, max)
+	batch := v.next(ps.cur, ps.f, ps.sel, max, req.id)
 	more := v.hasMore(ps.cur, ps.f)
 	st.mu.RUnlock()
 	if !c.stream(ctx, req, batch) {

@@ -7,23 +7,27 @@ import (
 	"time"
 )
 
-// testClock is a clock that moves only when told.
-type testClock struct {
+// TestClock is a clock that moves only when told. It is exported to the
+// external tests of this package, which use it too.
+type TestClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func newTestClock() *testClock {
-	return &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
+// NewTestClock returns a TestClock showing t.
+func NewTestClock(t time.Time) *TestClock { return &TestClock{t: t} }
 
-func (c *testClock) Now() time.Time {
+func newTestClock() *TestClock { return NewTestClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) }
+
+// Now returns the clock's time.
+func (c *TestClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *testClock) Advance(d time.Duration) {
+// Advance moves the clock by d.
+func (c *TestClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
@@ -82,7 +86,7 @@ member: UID=Bob, OU=People, DC=example, DC=com
 `
 
 // newFixture returns a server (not listening) over fixtureLDIF and its clock.
-func newFixture(t *testing.T) (*Server, *testClock) {
+func newFixture(t *testing.T) (*Server, *TestClock) {
 	t.Helper()
 	clock := newTestClock()
 	srv, err := New(Options{

@@ -14,6 +14,9 @@ import (
 // what matters here: case folded, leading and trailing spaces removed and
 // inner runs of spaces collapsed to one.
 func prepString(s string) string {
+	if isPrepared(s) {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
@@ -29,6 +32,25 @@ func prepString(s string) string {
 		b.WriteRune(unicode.ToLower(r))
 	}
 	return b.String()
+}
+
+// isPrepared tells whether s is already prepared: ASCII, no upper case, no
+// space at either end or twice in a row. Most stored values that are not
+// names (mail, uid, codes) are, and then need no copy.
+func isPrepared(s string) bool {
+	if s == "" {
+		return true
+	}
+	if s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 || c >= 'A' && c <= 'Z' || c < ' ' || c == ' ' && s[i-1] == ' ' {
+			return false
+		}
+	}
+	return true
 }
 
 // prepPiece prepares a substring assertion piece: like prepString, but the

@@ -17,6 +17,9 @@ func (s *Server) rootDSE() *entry {
 		"1.3.6.1.4.1.4203.1.5.1", // all operational attributes: "+"
 		"1.3.6.1.4.1.4203.1.5.3", // absolute true and false filters: (&) and (|)
 	)
+	// Active Directory's root DSE tells the server's time; clients use it
+	// for timestamp watermarks, and tests that inject a clock see it here.
+	e.attrs.set("currentTime", generalizedTime(s.opts.Clock()))
 	e.attrs.set("vendorName", "o365prov")
 	e.attrs.set("vendorVersion", "o365prov embedded directory")
 	return e
@@ -30,13 +33,13 @@ func (c *conn) searchRootDSE(req *request, sr *searchRequest) {
 	v := view{s: c.srv.store}
 	if v.match(sr.filter, e) == isTrue {
 		sel := sr.newSelection()
-		var attrs []byte
+		var attrs []partial
 		e.attrs.each(func(a *attribute) {
 			if sel.oper || sel.names[a.typ.key] || sel.user && a.typ.key == "objectclass" {
-				attrs = encodeAttr(attrs, a.name, a.vals, sel.typesOnly)
+				attrs = append(attrs, partial{a.name, a.vals})
 			}
 		})
-		if err := c.send(message(req.id, encodeEntry("", attrs), nil), false); err != nil {
+		if err := c.send(entryMessage(req.id, "", attrs, sel.typesOnly), false); err != nil {
 			return
 		}
 	}

@@ -46,7 +46,7 @@ func lookupAttr(desc string) attrType {
 	switch key {
 	case "entryuuid", "entrycsn", "createtimestamp", "modifytimestamp", "creatorsname", "modifiersname":
 		t.operational = true
-	case "memberof", "hassubordinates", "entrydn", "subschemasubentry":
+	case "memberof", "hassubordinates", "entrydn", "subschemasubentry", "contextcsn":
 		t.operational, t.virtual = true, true
 	}
 	return t
@@ -87,6 +87,8 @@ func knownAttr(lower string) (string, syntax) {
 		return "entryUUID", synString
 	case "entrycsn":
 		return "entryCSN", synString
+	case "contextcsn":
+		return "contextCSN", synString
 	case "memberof":
 		return "memberOf", synDN
 	case "hassubordinates":
@@ -129,3 +131,9 @@ func knownAttr(lower string) (string, syntax) {
 // isUserModifiable tells whether a client may write the attribute; the
 // operational attributes are the server's to maintain.
 func (t attrType) isUserModifiable() bool { return !t.operational }
+
+// virtualAttrs lists the attributes computed on read, in the order they are
+// returned.
+func virtualAttrs() []string {
+	return []string{"memberOf", "hasSubordinates", "entryDN", "contextCSN"}
+}

@@ -19,6 +19,8 @@ type selection struct {
 	oper      bool // "+": every operational attribute
 	names     map[string]bool
 	typesOnly bool
+	// virtual lists the computed attributes selected, resolved once.
+	virtual []attrType
 }
 
 func newSelection(attrs []string, typesOnly bool) selection {
@@ -38,6 +40,11 @@ func newSelection(attrs []string, typesOnly bool) selection {
 			sel.names[lookupAttr(a).key] = true
 		}
 	}
+	for _, name := range virtualAttrs() {
+		if t := lookupAttr(name); sel.wants(t) {
+			sel.virtual = append(sel.virtual, t)
+		}
+	}
 	return sel
 }
 
@@ -48,50 +55,23 @@ func (sel selection) wants(t attrType) bool {
 	return sel.user || sel.names[t.key]
 }
 
-// render encodes e as a SearchResultEntry protocolOp as v sees it.
-func (v view) render(e *entry, sel selection) []byte {
-	var attrs []byte
-	add := func(name string, vals []string) {
-		attrs = encodeAttr(attrs, name, vals, sel.typesOnly)
-	}
+// render encodes e, as v sees it, as a complete LDAPMessage with message
+// ID id holding a SearchResultEntry.
+func (v view) render(e *entry, sel selection, id int64) []byte {
+	attrs := make([]partial, 0, len(e.attrs.order)+4)
 	e.attrs.each(func(a *attribute) {
 		if a.typ.key == "userpassword" && !v.admin {
 			return
 		}
 		if sel.wants(a.typ) {
-			add(a.name, a.vals)
+			attrs = append(attrs, partial{a.name, a.vals})
 		}
 	})
-	for _, name := range []string{"memberOf", "hasSubordinates", "entryDN"} {
-		if t := lookupAttr(name); sel.wants(t) {
-			vals, _ := v.attr(e, t)
-			add(name, vals)
-		}
+	for _, t := range sel.virtual {
+		vals, _ := v.attr(e, t)
+		attrs = append(attrs, partial{t.name, vals})
 	}
-	return encodeEntry(e.display, attrs)
-}
-
-// encodeAttr appends a PartialAttribute; an attribute with no values is
-// not sent at all.
-func encodeAttr(dst []byte, name string, vals []string, typesOnly bool) []byte {
-	if len(vals) == 0 {
-		return dst
-	}
-	var set []byte
-	if !typesOnly {
-		for _, v := range vals {
-			set = octets(set, tagOctetString, v)
-		}
-	}
-	return tlv(dst, tagSequence, tlv(octets(nil, tagOctetString, name), tagSet, set))
-}
-
-// encodeEntry is the SearchResultEntry protocolOp for dn and encoded
-// attributes.
-func encodeEntry(dn string, attrs []byte) []byte {
-	body := octets(nil, tagOctetString, dn)
-	body = tlv(body, tagSequence, attrs)
-	return tlv(nil, application(appSearchEntry), body)
+	return entryMessage(id, e.display, attrs, sel.typesOnly)
 }
 
 // cursor walks the candidates of one search. The candidates are fixed when
@@ -149,9 +129,10 @@ func (c *cursor) inScope(e *entry) bool {
 	}
 }
 
-// next renders up to max matching entries (max <= 0: no limit) and
-// advances the cursor; the caller holds the read lock.
-func (v view) next(c *cursor, f *filter, sel selection, max int) [][]byte {
+// next renders up to max matching entries (max <= 0: no limit) as
+// messages with ID id, and advances the cursor; the caller holds the read
+// lock.
+func (v view) next(c *cursor, f *filter, sel selection, max int, id int64) [][]byte {
 	var out [][]byte
 	for !c.done() && (max <= 0 || len(out) < max) {
 		e := c.cands[c.pos]
@@ -159,7 +140,7 @@ func (v view) next(c *cursor, f *filter, sel selection, max int) [][]byte {
 		if !c.inScope(e) || v.match(f, e) != isTrue {
 			continue
 		}
-		out = append(out, v.render(e, sel))
+		out = append(out, v.render(e, sel, id))
 	}
 	c.sent += len(out)
 	return out

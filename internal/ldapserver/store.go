@@ -18,6 +18,8 @@ import (
 type store struct {
 	mu     sync.RWMutex
 	suffix dn
+	// suffixNDN is suffix.norm(), asked for on every add.
+	suffixNDN string
 	// roots are the entries without a parent: the suffix entry, once added.
 	roots []*entry
 	byDN  map[string]*entry
@@ -37,11 +39,12 @@ type store struct {
 
 func newStore(suffix dn, clock func() time.Time, sid int, rand io.Reader) *store {
 	return &store{
-		suffix: suffix,
-		byDN:   make(map[string]*entry),
-		links:  map[string]map[string][]string{"member": {}, "manager": {}},
-		csn:    csnClock{now: clock, sid: sid},
-		rand:   rand,
+		suffix:    suffix,
+		suffixNDN: suffix.norm(),
+		byDN:      make(map[string]*entry),
+		links:     map[string]map[string][]string{"member": {}, "manager": {}},
+		csn:       csnClock{now: clock, sid: sid},
+		rand:      rand,
 	}
 }
 
@@ -61,23 +64,17 @@ func (s *store) lookup(d dn) (*entry, error) {
 	return nil, err
 }
 
-// inSuffix checks that d is the suffix or below it.
-func (s *store) inSuffix(d dn) bool {
-	n, suf := len(d.rdns), len(s.suffix.rdns)
-	if n < suf {
-		return false
-	}
-	return dn{rdns: d.rdns[n-suf:]}.norm() == s.suffix.norm()
-}
+// inSuffix checks that the entry at ndn is the suffix or below it.
+func (s *store) inSuffix(ndn string) bool { return hasSuffixNDN(ndn, s.suffixNDN) }
 
 // attach links e into the tree under its parent; checkAttachable has
 // vouched that the parent exists unless e is the suffix entry.
 func (s *store) attach(e *entry) {
-	if len(e.dn.rdns) == len(s.suffix.rdns) {
+	if e.ndn == s.suffixNDN {
 		e.parent = nil
 		s.roots = append(s.roots, e)
 	} else {
-		e.parent = s.byDN[e.dn.parent().norm()]
+		e.parent = s.byDN[parentNDN(e.ndn)]
 		e.parent.children = append(e.parent.children, e)
 	}
 	s.byDN[e.ndn] = e

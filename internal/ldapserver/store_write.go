@@ -115,14 +115,17 @@ func (s *store) checkAttachable(e *entry) error {
 	if _, dup := s.byDN[e.ndn]; dup {
 		return errorf(EntryAlreadyExists, "entry %s already exists", e.display)
 	}
-	if !s.inSuffix(e.dn) {
+	if !s.inSuffix(e.ndn) {
 		return errorf(UnwillingToPerform, "%s is outside the naming context %s", e.display, s.suffix)
 	}
-	if len(e.dn.rdns) == len(s.suffix.rdns) {
+	if e.ndn == s.suffixNDN {
+		return nil
+	}
+	if s.byDN[parentNDN(e.ndn)] != nil {
 		return nil
 	}
 	if _, err := s.lookup(e.dn.parent()); err != nil {
-		err.(*Error).Msg = fmt.Sprintf("parent of %s does not exist", e.display)
+		err.(*Error).Msg = fmt.Sprintf("parent of %s does not exist: add it first (in an LDIF, before its children)", e.display)
 		return err
 	}
 	return nil
