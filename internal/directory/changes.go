@@ -76,8 +76,8 @@ type mark struct {
 	Scope  string   `json:"scope"`            // hash of the settings that decide scope
 	Server string   `json:"server,omitempty"` // AD: dsServiceName and invocationId of the DC
 	USN    int64    `json:"usn,omitempty"`
-	Time   string   `json:"time,omitempty"` // generalized time, skew already subtracted
-	CSN    []string `json:"csn,omitempty"`  // contextCSN values
+	Time   string   `json:"time,omitempty"`  // generalized time, skew already subtracted
+	CSN    []string `json:"csn,omitempty"`   // contextCSN values
 	Synth  bool     `json:"synth,omitempty"` // CSN made from the clock, not read from contextCSN
 }
 

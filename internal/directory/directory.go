@@ -204,8 +204,10 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // WithTLSConfig sets the base TLS configuration (cloned). caFile and
-// insecureSkipVerify from the source still apply on top; ServerName
-// defaults to the URL's host when the config leaves it empty.
+// insecureSkipVerify from the source still apply on top. Its ServerName,
+// when set, is the name expected on the certificate of the source's URL
+// (a URL with an address); otherwise, and for referred servers, the
+// URL's host is.
 func WithTLSConfig(c *tls.Config) Option { return func(o *options) { o.tlsConfig = c } }
 
 // WithDialer replaces the TCP dialer (tests: fault injection, proxies).

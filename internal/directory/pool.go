@@ -240,7 +240,9 @@ func (d *Directory) tlsConfig(host string) (*tls.Config, error) {
 	} else {
 		cfg = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
-	if cfg.ServerName == "" {
+	// A ServerName set by WithTLSConfig names the source's server; a
+	// referral's server is checked under its own name.
+	if cfg.ServerName == "" || host != d.u.Hostname() {
 		cfg.ServerName = host
 	}
 	if d.src.CAFile != "" {
@@ -249,7 +251,9 @@ func (d *Directory) tlsConfig(host string) (*tls.Config, error) {
 			return nil, fmt.Errorf("directory: caFile: %w", err)
 		}
 		roots := cfg.RootCAs
-		if roots == nil {
+		if roots != nil {
+			roots = roots.Clone() // the caller's pool stays as it was
+		} else {
 			roots, err = x509.SystemCertPool()
 			if err != nil || roots == nil {
 				roots = x509.NewCertPool()

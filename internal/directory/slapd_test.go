@@ -77,6 +77,13 @@ mail: three@example.com
 			t.Fatalf("enumerate misses %s", g)
 		}
 	}
+	// A deleted entry is absent from the next enumeration, and only it.
+	gone := got[srv.UserDN("user00042")].GUID
+	srv.Delete(t, srv.UserDN("user00042"))
+	en = enumerate(t, d, KindUser)
+	if _, ok := en[gone]; ok || len(en) != n {
+		t.Fatalf("after a delete: %d entries, deleted one present: %v", len(en), ok)
+	}
 }
 
 func keys[V any](m map[string]V) []string {

@@ -130,6 +130,10 @@ func setup() {
 		skip = "the AD schema files are missing (Debian package samba-ad-provision)"
 		return
 	}
+	if m, _ := filepath.Glob("/usr/lib/*/samba/vfs/acl_xattr.so"); len(m) == 0 {
+		skip = "Samba's VFS modules are missing, which provisioning needs (Debian package samba-vfs-modules)"
+		return
+	}
 	s, err := provision()
 	if err != nil {
 		var sk skipError
