@@ -70,9 +70,11 @@ func (c *conn) shutdown() {
 func (c *conn) serve() {
 	c.log.Debug("ldap connection opened")
 	defer func() {
+		// Closing first unblocks operations stuck writing to a client that
+		// stopped reading.
 		c.cancel()
-		c.wg.Wait()
 		_ = c.nc.Close()
+		c.wg.Wait()
 		c.log.Debug("ldap connection closed")
 	}()
 	for {

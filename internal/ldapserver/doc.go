@@ -19,6 +19,14 @@
 //	err = srv.Delete("uid=jdoe,ou=people,dc=contoso,dc=com")
 //	entries := srv.Entries()
 //
+// The Go methods change and read the directory without LDAP, maintaining
+// the operational attributes as LDAP writes do: Add(dn, attrs),
+// Modify(dn, changes...) with AddValues, DeleteValues, Replace and
+// Increment, Delete(dn), ModifyDN(dn, newRDN, deleteOldRDN, newSuperior),
+// Get(dn), Entries(), Len() and WriteLDIF(w). Their errors are *Error
+// values carrying the LDAP result code; match them with errors.Is against
+// ErrNoSuchObject, ErrEntryAlreadyExists and the other sentinels.
+//
 // Serve(ctx, listener) serves on a listener of the caller's, for LDAPS a
 // tls.NewListener. Options.TLSConfig enables StartTLS. The demo uses plain
 // ldap:// on 127.0.0.1.

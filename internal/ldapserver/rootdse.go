@@ -31,7 +31,11 @@ func (s *Server) rootDSE() *entry {
 func (c *conn) searchRootDSE(req *request, sr *searchRequest) {
 	e := c.srv.rootDSE()
 	v := view{s: c.srv.store}
-	if v.match(sr.filter, e) == isTrue {
+	// The filter may name computed attributes, which read the store.
+	c.srv.store.mu.RLock()
+	matched := v.match(sr.filter, e) == isTrue
+	c.srv.store.mu.RUnlock()
+	if matched {
 		sel := sr.newSelection()
 		var attrs []partial
 		e.attrs.each(func(a *attribute) {
