@@ -21,6 +21,7 @@ const (
 	AdminLimitExceeded           ResultCode = 11
 	UnavailableCriticalExtension ResultCode = 12
 	NoSuchAttribute              ResultCode = 16
+	UndefinedAttributeType       ResultCode = 17
 	ConstraintViolation          ResultCode = 19
 	AttributeOrValueExists       ResultCode = 20
 	InvalidAttributeSyntax       ResultCode = 21
@@ -73,6 +74,8 @@ var (
 	ErrEntryAlreadyExists       = &Error{Code: EntryAlreadyExists}
 	ErrInvalidDNSyntax          = &Error{Code: InvalidDNSyntax}
 	ErrNoSuchAttribute          = &Error{Code: NoSuchAttribute}
+	ErrUndefinedAttributeType   = &Error{Code: UndefinedAttributeType}
+	ErrInvalidAttributeSyntax   = &Error{Code: InvalidAttributeSyntax}
 	ErrAttributeOrValueExists   = &Error{Code: AttributeOrValueExists}
 	ErrConstraintViolation      = &Error{Code: ConstraintViolation}
 	ErrNotAllowedOnNonLeaf      = &Error{Code: NotAllowedOnNonLeaf}

@@ -1,6 +1,7 @@
 package ldapserver_test
 
 import (
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -209,5 +210,67 @@ func TestTooManyOpenPagedSearchesAreRefused(t *testing.T) {
 	}
 	if _, _, err := pageOnce(c, req, 1, nil); code(err) != ldap.LDAPResultAdminLimitExceeded {
 		t.Errorf("the 257th open paged search: %v, want adminLimitExceeded", err)
+	}
+}
+
+// TestReadsAndWritesRunConcurrently mixes paged reads over LDAP with writes
+// over LDAP and through the Go methods; under -race it is the check that
+// every path takes the store's lock.
+func TestReadsAndWritesRunConcurrently(t *testing.T) {
+	const users = 500
+	e := start(t, org(t, users, 5), ldapserver.Options{})
+	all := dns(mustSearch(t, e.admin(t), search(contosoPeople, ldap.ScopeSingleLevel, "(objectClass=inetOrgPerson)", "1.1")))
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for r := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := e.admin(t)
+			for range 3 {
+				res, err := c.SearchWithPaging(search("dc=contoso,dc=com", ldap.ScopeWholeSubtree, "(|(memberOf=*)(title=*))", "*", "+"), uint32(50+r))
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(res.Entries) < users/2 {
+					errs <- fmt.Errorf("a paged read returned %d entries", len(res.Entries))
+				}
+			}
+		}()
+	}
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		c := e.admin(t)
+		for i, dn := range all[:100] {
+			m := ldap.NewModifyRequest(dn, nil)
+			m.Replace("title", []string{fmt.Sprint("Title ", i)})
+			if err := c.Modify(m); err != nil {
+				errs <- err
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for i, dn := range all[100:200] {
+			var err error
+			switch i % 3 {
+			case 0:
+				err = e.srv.Delete(dn)
+			case 1:
+				err = e.srv.ModifyDN(dn, fmt.Sprintf("uid=renamed%d", i), true, "")
+			default:
+				err = e.srv.Modify("cn=Engineering,ou=groups,dc=contoso,dc=com", ldapserver.Replace("member", dn))
+			}
+			if err != nil {
+				errs <- err
+			}
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

@@ -137,3 +137,50 @@ func (t attrType) isUserModifiable() bool { return !t.operational }
 func virtualAttrs() []string {
 	return []string{"memberOf", "hasSubordinates", "entryDN", "contextCSN"}
 }
+
+// checkDescription refuses what is not an attribute description (RFC 4512
+// §2.5: a name or OID, then options).
+func checkDescription(desc string) error {
+	if !validDescription(desc) {
+		return errorf(UndefinedAttributeType, "%q is not an attribute description: want a name such as mail, or an OID, with optional ;options", desc)
+	}
+	return nil
+}
+
+// checkValue refuses a value invalid in the syntaxes the server checks: DN,
+// integer and GeneralizedTime, as a real server's schema would. The
+// message never shows the value, which may be a secret.
+func checkValue(desc string, t attrType, value string) error {
+	switch t.syn {
+	case synDN, synInteger, synTime:
+		if _, ok := normalize(t.syn, value); !ok {
+			return errorf(InvalidAttributeSyntax, "%s: a value is not a valid %s", desc, syntaxName(t.syn))
+		}
+	}
+	return nil
+}
+
+func syntaxName(s syntax) string {
+	switch s {
+	case synDN:
+		return "DN"
+	case synInteger:
+		return "integer"
+	case synTime:
+		return "GeneralizedTime (YYYYMMDDHHMMSSZ)"
+	default:
+		return "value"
+	}
+}
+
+func validDescription(desc string) bool {
+	if desc == "" {
+		return false
+	}
+	for part := range strings.SplitSeq(desc, ";") {
+		if part == "" || !isAttrName(part) || part[0] == '-' {
+			return false
+		}
+	}
+	return true
+}

@@ -258,6 +258,12 @@ func TestAddIsRefused(t *testing.T) {
 		{"when a value is given twice", "uid=x,ou=people,dc=example,dc=com",
 			map[string][]string{"objectClass": {"person"}, "uid": {"x"}, "cn": {"A", "a"}}, ErrAttributeOrValueExists},
 		{"when the DN is malformed", "uid=x,,dc=example", person("x"), ErrInvalidDNSyntax},
+		{"when a DN-valued attribute holds no DN", "uid=x,ou=people,dc=example,dc=com",
+			map[string][]string{"objectClass": {"person"}, "uid": {"x"}, "manager": {"not a dn"}}, ErrInvalidAttributeSyntax},
+		{"when an integer attribute holds no integer", "uid=x,ou=people,dc=example,dc=com",
+			map[string][]string{"objectClass": {"person"}, "uid": {"x"}, "uidNumber": {"12a"}}, ErrInvalidAttributeSyntax},
+		{"when an attribute name is not one", "uid=x,ou=people,dc=example,dc=com",
+			map[string][]string{"objectClass": {"person"}, "uid": {"x"}, "given name": {"X"}}, ErrUndefinedAttributeType},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -291,7 +297,9 @@ func TestModifyIsAtomicAndChecked(t *testing.T) {
 		{"removing the RDN value", []Change{DeleteValues("uid", "alice")}, ErrNotAllowedOnRDN},
 		{"removing every objectClass", []Change{DeleteValues("objectClass")}, ErrObjectClassViolation},
 		{"writing an operational attribute", []Change{Replace("modifyTimestamp", "20000101000000Z")}, ErrConstraintViolation},
-		{"incrementing a non-integer", []Change{Increment("cn", 1)}, &Error{Code: InvalidAttributeSyntax}},
+		{"incrementing a non-integer", []Change{Increment("cn", 1)}, ErrInvalidAttributeSyntax},
+		{"replacing a timestamp with a non-time", []Change{Replace("pwdChangedTime", "yesterday")}, ErrInvalidAttributeSyntax},
+		{"adding to an attribute whose name is not one", []Change{AddValues("a b", "x")}, ErrUndefinedAttributeType},
 		{"a later change failing after an earlier one succeeded", []Change{Replace("title", "changed"), DeleteValues("mobile")}, ErrNoSuchAttribute},
 	}
 	for _, tt := range tests {

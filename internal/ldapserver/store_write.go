@@ -101,8 +101,14 @@ func addAttribute(set *attrSet, a Attribute, load bool) error {
 	case len(a.Values) == 0:
 		return errorf(ProtocolError, "%s: an attribute needs at least one value", a.Name)
 	}
+	if err := checkDescription(a.Name); err != nil {
+		return err
+	}
 	attr := set.ensure(a.Name)
 	for _, v := range a.Values {
+		if err := checkValue(a.Name, t, v); err != nil {
+			return err
+		}
 		if !attr.add(v) {
 			return errorf(AttributeOrValueExists, "%s: the same value is given twice", a.Name)
 		}
@@ -199,6 +205,16 @@ func applyChange(set *attrSet, c Change) error {
 	t := lookupAttr(c.Attr)
 	if !t.isUserModifiable() {
 		return errorf(ConstraintViolation, "%s: no user modification allowed", c.Attr)
+	}
+	if err := checkDescription(c.Attr); err != nil {
+		return err
+	}
+	if c.Op == OpAdd || c.Op == OpReplace {
+		for _, v := range c.Values {
+			if err := checkValue(c.Attr, t, v); err != nil {
+				return err
+			}
+		}
 	}
 	switch c.Op {
 	case OpAdd:
