@@ -440,7 +440,7 @@ func TestClosedClientRefusesWork(t *testing.T) {
 }
 
 func TestRequestsAreLoggedWithTemplatesOnly(t *testing.T) {
-	var buf syncBuffer
+	var buf SyncBuffer
 	_, srv := newStub(t, func(r stubRequest) stubAnswer {
 		return stubAnswer{status: 404, header: map[string]string{"request-id": "rid-42"}, body: graphError("Request_ResourceNotFound", "gone")}
 	})
@@ -487,3 +487,23 @@ func TestCallsAreAnsweredEvenIfTheServerKeepsFailing(t *testing.T) {
 }
 
 var _ http.Handler = (*stubGraph)(nil)
+
+func TestARefusedRetryAfterALostAnswerIsAnUnknownOutcome(t *testing.T) {
+	var mu sync.Mutex
+	n := 0
+	_, srv := newStub(t, func(stubRequest) stubAnswer {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		if n == 1 {
+			return stubAnswer{drop: true}
+		}
+		return stubAnswer{status: 400, body: graphError("Request_BadRequest", "User does not have a corresponding license.")}
+	})
+	c, _ := newStubClient(t, srv, nil)
+	_, err := c.AssignLicense(context.Background(), "u1", nil, []string{"sku"})
+	var ge *Error
+	if !errors.Is(err, ErrOutcomeUnknown) || !errors.As(err, &ge) || ge.Status != 400 {
+		t.Errorf("got %v", err)
+	}
+}

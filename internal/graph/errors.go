@@ -162,6 +162,10 @@ func IsConflict(err error) (property string, ok bool) {
 	return "", false
 }
 
+// missingResource is Graph's 404 wording, naming the object it did not find
+// (graph.md §1.2).
+var missingResource = regexp.MustCompile(`Resource '([^']+)' does not exist`)
+
 // IsThrottled reports whether err is a 429.
 func IsThrottled(err error) bool {
 	var e *Error

@@ -1,7 +1,6 @@
 package graph_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -34,6 +33,18 @@ type fixtureOption func(*faketenant.Config, *config.Target, *graph.Options)
 // throttling profile, and a client for it authenticating with MSAL.
 func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	t.Helper()
+	var err error
+	f := newFixtureOrError(t, &err, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// newFixtureOrError is newFixture for tests of graph.New's own errors: it
+// reports them in *newErr instead of failing.
+func newFixtureOrError(t testing.TB, newErr *error, opts ...fixtureOption) *fixture {
+	t.Helper()
 	cfg := faketenant.DemoConfig()
 	cfg.TimeScale = testTimeScale
 	target := config.Target{
@@ -54,15 +65,15 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	t.Cleanup(func() { srv.Close(); _ = tenant.Close() })
 	target.GraphURL, target.LoginURL = srv.URL, srv.URL
 	o.HTTPClient = srv.Client()
-	scale := cfg.TimeScale
 	if o.Limits == nil {
-		l := graph.EntraLimits().Scaled(scale)
+		l := graph.EntraLimits().Scaled(cfg.TimeScale)
 		o.Limits = &l
 	}
-	o.Retry = o.Retry.Scaled(scale)
+	o.Retry = o.Retry.Scaled(cfg.TimeScale)
 	c, err := graph.New(target, o)
 	if err != nil {
-		t.Fatal(err)
+		*newErr = err
+		return nil
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	return &fixture{tenant: tenant, srv: srv, client: c, stats: stats, target: target}
@@ -76,11 +87,7 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-func TestSmoke(t *testing.T) {
-	f := newFixture(t)
-	ds, err := f.client.ListDomains(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Log(ds)
+// seed turns a property bag into a user seeded straight into the tenant.
+func seed(p graph.Properties) faketenant.SeedUser {
+	return faketenant.SeedUser{Properties: map[string]any(p)}
 }

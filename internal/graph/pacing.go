@@ -200,7 +200,7 @@ type pacer struct {
 	factor        float64
 	lastChange    time.Time
 	recoverPeriod time.Duration
-	pausedUntil time.Time
+	pausedUntil   time.Time
 	// epoch counts throttling episodes; a reservation made before the
 	// latest one is void and is made again.
 	epoch int

@@ -147,8 +147,8 @@ func isFinished(cl *call) bool {
 // judgeAttempt finishes cl if its attempt was final; otherwise it returns
 // how long to wait before sending it again.
 func (c *Client) judgeAttempt(cl *call, a attempt, now time.Time) (time.Duration, bool) {
-	v := judge(cl, a.err, c.created.recent(now, cl.req.refs))
 	ge, _ := a.err.(*Error)
+	v := judge(cl, a.err, cl.lag+1 < c.retry.LagAttempts && c.lagging(now, cl.req, ge))
 	switch v {
 	case done:
 		if a.err == nil && cl.req.creates {
@@ -199,9 +199,28 @@ func (c *Client) judgeAttempt(cl *call, a attempt, now time.Time) (time.Duration
 		cl.finish(nil, outcomeUnknown(a.err))
 		return 0, false
 	default:
+		if cl.mayHaveApplied && ge != nil && ge.Status < 500 {
+			// An earlier attempt whose answer was lost may have done
+			// what this one is now refused for (a licence removed twice).
+			cl.finish(nil, outcomeUnknown(a.err))
+			return 0, false
+		}
 		cl.finish(nil, a.err)
 		return 0, false
 	}
+}
+
+// lagging reports whether a 404 may be replication lag: it names an object
+// this client created a moment ago ("Resource '<id>' does not exist…",
+// graph.md §7), or, when it names none, the request refers to one.
+func (c *Client) lagging(now time.Time, r *Request, e *Error) bool {
+	if e == nil || e.Status != http.StatusNotFound {
+		return false
+	}
+	if m := missingResource.FindStringSubmatch(e.Message); m != nil {
+		return c.created.recent(now, []string{m[1]})
+	}
+	return c.created.recent(now, r.refs)
 }
 
 func (c *Client) again(cl *call, reason RetryReason, d time.Duration) (time.Duration, bool) {
