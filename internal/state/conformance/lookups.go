@@ -48,14 +48,25 @@ func lookupTests() []test {
 			wantObject(t, got, o)
 		}},
 		{"of objects sharing a DN, the one updated last is found", func(t *testing.T, s state.Store) {
-			a, b := user("a"), user("b")
-			a.DN, b.DN = "CN=Same", "cn=same"
-			a.UpdatedAt, b.UpdatedAt = at(time.Minute), at(0)
-			must(t, s.PutObjects(t.Context(), []state.Object{a, b}))
+			a, b, c := user("a"), user("b"), user("c")
+			a.DN, b.DN, c.DN = "CN=Same", "cn=same", "CN=SAME"
+			a.UpdatedAt, b.UpdatedAt, c.UpdatedAt = at(time.Minute), at(0), time.Time{}
+			must(t, s.PutObjects(t.Context(), []state.Object{a, b, c}))
 			got, err := s.ObjectByDN(t.Context(), "staff", state.KindUser, "CN=SAME")
 			must(t, err)
 			if got.GUID != "a" {
 				t.Errorf("ObjectByDN found %s, want a (updated last)", got.GUID)
+			}
+		}},
+		{"of objects sharing a Graph id, the one updated last is found", func(t *testing.T, s state.Store) {
+			a, b, c := user("a"), group("b"), user("c")
+			a.GraphID, b.GraphID, c.GraphID = "same", "same", "same"
+			a.UpdatedAt, b.UpdatedAt, c.UpdatedAt = at(0), at(time.Minute), time.Time{}
+			must(t, s.PutObjects(t.Context(), []state.Object{a, b, c}))
+			got, err := s.ObjectByGraphID(t.Context(), "staff", "same")
+			must(t, err)
+			if got.GUID != "b" {
+				t.Errorf("ObjectByGraphID found %s, want b (updated last)", got.GUID)
 			}
 		}},
 		{"an object of either kind is found by its Graph id in its channel", func(t *testing.T, s state.Store) {

@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -169,6 +170,20 @@ func objectTests() []test {
 			}
 			if got := objects(t, s, "nobody", state.KindUser); len(got) != 0 {
 				t.Errorf("Objects of an unknown channel = %d objects", len(got))
+			}
+		}},
+		{"a walk of thousands of objects returns each once, in order", func(t *testing.T, s state.Store) {
+			var all []state.Object
+			want := make([]string, 2500)
+			for i := range want {
+				want[i] = fmt.Sprintf("u%05d", i)
+			}
+			for _, g := range slices.Backward(want) {
+				all = append(all, user(g))
+			}
+			must(t, s.PutObjects(t.Context(), all))
+			if got := guids(objects(t, s, "staff", state.KindUser)); !slices.Equal(got, want) {
+				t.Errorf("the walk returned %d objects, not the %d in order", len(got), len(want))
 			}
 		}},
 		{"an error from the Objects callback stops the walk and is returned", func(t *testing.T, s state.Store) {

@@ -31,6 +31,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/o365prov/o365prov/internal/state"
+	"github.com/o365prov/o365prov/internal/state/internal/sqlstore"
 )
 
 // Memory is the DSN of a private, throw-away store for tests and demos. It is
@@ -69,36 +70,19 @@ func WithSynchronous(s Synchronous) Option {
 
 // Store is a state.Store in an SQLite file.
 type Store struct {
+	*sqlstore.Store
 	w       *sql.DB // the one write connection
 	r       *sql.DB // readers
-	stmts   stmts
 	path    string
 	tempDir string // removed by Close (Memory)
 }
 
-// stmts are the statements of the hottest calls, prepared once.
-type stmts struct {
-	object, objectByDN, objectByGraphID *sql.Stmt // on r
-	putObject                           *sql.Stmt // on w
-}
-
-func (s *Store) prepare(ctx context.Context) error {
-	for _, p := range []struct {
-		db    *sql.DB
-		query string
-		stmt  **sql.Stmt
-	}{
-		{s.r, selectObject, &s.stmts.object},
-		{s.r, selectObjectByDN, &s.stmts.objectByDN},
-		{s.r, selectObjectByGraphID, &s.stmts.objectByGraphID},
-		{s.w, upsertObject, &s.stmts.putObject},
-	} {
-		var err error
-		if *p.stmt, err = p.db.PrepareContext(ctx, p.query); err != nil {
-			return fmt.Errorf("prepare %q: %w", p.query, err)
-		}
+// flavor is how SQLite differs: ?n placeholders, times as microseconds.
+func flavor() sqlstore.Flavor {
+	return sqlstore.Flavor{
+		QuestionMarks: true,
+		Time:          func(t time.Time) any { return t.UnixMicro() },
 	}
-	return nil
 }
 
 var _ state.Store = (*Store)(nil)
@@ -182,10 +166,10 @@ func (s *Store) open(ctx context.Context, o options) error {
 	if s.r, err = sql.Open("sqlite", s.dsn(o, false)); err != nil {
 		return err
 	}
-	// No cap on readers: a callback of Objects may read again (Members,
-	// Object), and a cap would let nested reads wait on one another forever.
+	// No cap on readers: in WAL mode they never wait for one another.
 	s.r.SetMaxIdleConns(4)
-	return s.prepare(ctx)
+	s.Store, err = sqlstore.New(ctx, s.w, s.r, flavor())
+	return err
 }
 
 // dsn is the modernc.org/sqlite URI for the file: pragmas run on every new
@@ -228,10 +212,8 @@ func (s *Store) Path() string { return s.path }
 // Close closes the store; for Memory it also removes the file.
 func (s *Store) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.stmts.object, s.stmts.objectByDN, s.stmts.objectByGraphID, s.stmts.putObject} {
-		if st != nil {
-			errs = append(errs, st.Close())
-		}
+	if s.Store != nil {
+		errs = append(errs, s.Store.Close())
 	}
 	// Readers first, so that the writer, closing last, checkpoints the WAL
 	// into the database file.
@@ -248,46 +230,4 @@ func (s *Store) Close() error {
 		return fmt.Errorf("close state database %s: %w", s.path, err)
 	}
 	return nil
-}
-
-// inTx runs fn in a write transaction and commits it.
-func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		return errors.Join(err, ignoreDone(tx.Rollback()))
-	}
-	return tx.Commit()
-}
-
-// ignoreDone drops the error of a rollback that database/sql already did
-// because the context ended.
-func ignoreDone(err error) error {
-	if errors.Is(err, sql.ErrTxDone) {
-		return nil
-	}
-	return err
-}
-
-func timeArg(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMicro()
-}
-
-func fromMicros(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return time.UnixMicro(n.Int64).UTC()
-}
-
-func limitArg(limit int) int {
-	if limit <= 0 {
-		return state.DefaultLimit
-	}
-	return limit
 }

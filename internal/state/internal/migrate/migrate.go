@@ -14,10 +14,12 @@ import (
 // Up applies the versioned migrations in fsys (00001_init.sql, …) that db
 // lacks. It refuses a database whose schema is newer than fsys knows: it was
 // written by a newer o365prov, and this one would misread it.
-func Up(ctx context.Context, dialect goose.Dialect, db *sql.DB, fsys fs.FS) error {
+// opts add to the provider's (a session locker, say).
+func Up(ctx context.Context, dialect goose.Dialect, db *sql.DB, fsys fs.FS, opts ...goose.ProviderOption) error {
 	// No global registry: Go migrations registered by anyone else in the
 	// binary must not run against the state database.
-	p, err := goose.NewProvider(dialect, db, fsys, goose.WithDisableGlobalRegistry(true))
+	opts = append([]goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}, opts...)
+	p, err := goose.NewProvider(dialect, db, fsys, opts...)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 // Setting implements state.Store. Errors name the key, never the value.
 func (s *Store) Setting(ctx context.Context, key string) ([]byte, error) {
 	var v []byte
-	err := s.r.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT value FROM settings WHERE key = $1`), key).Scan(&v)
 	if err != nil {
 		return nil, fmt.Errorf("setting %s: %w", key, errNoRows(err))
 	}
@@ -28,7 +28,7 @@ func (s *Store) PutSetting(ctx context.Context, key string, value []byte) error 
 	if value == nil {
 		value = []byte{}
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+	_, err := s.exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 	if err != nil {
 		return fmt.Errorf("put setting %s: %w", key, err)

@@ -1,12 +1,12 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
 	"github.com/o365prov/o365prov/internal/state"
+	"github.com/o365prov/o365prov/internal/state/internal/query"
 )
 
 const auditColumns = `time, channel, cycle, kind, guid, dn, operation, result, request_id, detail`
@@ -21,15 +21,15 @@ func (s *Store) Audit(ctx context.Context, entries ...state.AuditEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx tx) error {
 		stmt, err := tx.PrepareContext(ctx,
-			`INSERT INTO audit (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			s.q(`INSERT INTO audit (`+auditColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`))
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		for _, e := range entries {
-			_, err := stmt.ExecContext(ctx, timeArg(e.Time), e.Channel, e.Cycle, e.Kind, e.GUID, e.DN,
+			_, err := stmt.ExecContext(ctx, s.time(e.Time), e.Channel, e.Cycle, string(e.Kind), e.GUID, e.DN,
 				e.Operation, e.Result, e.RequestID, e.Detail)
 			if err != nil {
 				return err
@@ -45,9 +45,10 @@ func (s *Store) Audit(ctx context.Context, entries ...state.AuditEntry) error {
 
 // QueryAudit implements state.Store.
 func (s *Store) QueryAudit(ctx context.Context, q state.AuditQuery) ([]state.AuditEntry, error) {
-	w := auditWhere(q)
-	rows, err := s.r.QueryContext(ctx, `SELECT id, `+auditColumns+` FROM audit`+w.String()+
-		` ORDER BY id DESC LIMIT ?`, append(w.args, limitArg(q.Limit))...)
+	var w query.Where
+	query.Audit(&w, q, s.flavor.Time)
+	rows, err := s.query(ctx, `SELECT id, `+auditColumns+` FROM audit`+w.String()+
+		` ORDER BY id DESC LIMIT `+w.Next(), append(w.Args, limitArg(q.Limit))...)
 	if err != nil {
 		return nil, fmt.Errorf("query audit: %w", err)
 	}
@@ -56,14 +57,14 @@ func (s *Store) QueryAudit(ctx context.Context, q state.AuditQuery) ([]state.Aud
 	for rows.Next() {
 		var (
 			e  state.AuditEntry
-			at sql.NullInt64
+			at nullTime
 		)
 		err := rows.Scan(&e.ID, &at, &e.Channel, &e.Cycle, &e.Kind, &e.GUID, &e.DN,
 			&e.Operation, &e.Result, &e.RequestID, &e.Detail)
 		if err != nil {
 			return nil, fmt.Errorf("query audit: %w", err)
 		}
-		e.Time = fromMicros(at)
+		e.Time = at.t
 		entries = append(entries, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -72,38 +73,16 @@ func (s *Store) QueryAudit(ctx context.Context, q state.AuditQuery) ([]state.Aud
 	return entries, nil
 }
 
-func auditWhere(q state.AuditQuery) where {
-	var w where
-	for _, f := range []struct {
-		cond  string
-		arg   any
-		empty bool
-	}{
-		{"channel = ?", q.Channel, q.Channel == ""},
-		{"guid = ?", q.GUID, q.GUID == ""},
-		{"cycle = ?", q.Cycle, q.Cycle == 0},
-		{"time >= ?", q.Since.UnixMicro(), q.Since.IsZero()},
-		{"operation = ?", q.Operation, q.Operation == ""},
-		{"result = ?", q.Result, q.Result == ""},
-		{"id < ?", q.BeforeID, q.BeforeID <= 0},
-	} {
-		if !f.empty {
-			w.add(f.cond, f.arg)
-		}
-	}
-	return w
-}
-
 // PruneHistory implements state.Store.
 func (s *Store) PruneHistory(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx tx) error {
 		for _, q := range []string{
-			`DELETE FROM audit WHERE time < ?`,
-			`DELETE FROM cycles WHERE started < ? AND finished IS NOT NULL`,
-			`DELETE FROM plans WHERE created < ? AND status IN ('rejected', 'applied', 'superseded')`,
+			`DELETE FROM audit WHERE time < $1`,
+			`DELETE FROM cycles WHERE started < $1 AND finished IS NOT NULL`,
+			`DELETE FROM plans WHERE created < $1 AND status IN ('rejected', 'applied', 'superseded')`,
 		} {
-			res, err := tx.ExecContext(ctx, q, before.UnixMicro())
+			res, err := tx.exec(ctx, q, s.flavor.Time(before))
 			if err != nil {
 				return err
 			}

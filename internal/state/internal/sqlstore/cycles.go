@@ -1,12 +1,12 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 
 	"github.com/o365prov/o365prov/internal/state"
+	"github.com/o365prov/o365prov/internal/state/internal/query"
 )
 
 // StartCycle implements state.Store.
@@ -17,15 +17,11 @@ func (s *Store) StartCycle(ctx context.Context, c state.Cycle) (int64, error) {
 	if c.Result == "" {
 		c.Result = state.CycleRunning
 	}
-	stats, err := countsJSON(c.Stats)
-	if err != nil {
-		return 0, fmt.Errorf("start cycle of %s: %w", c.Channel, err)
-	}
 	var id int64
-	err = s.w.QueryRowContext(ctx, `
+	err := s.w.QueryRowContext(ctx, s.q(`
 		INSERT INTO cycles (channel, kind, started, finished, result, stats, plan_id, error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		c.Channel, c.Kind, timeArg(c.Started), timeArg(c.Finished), c.Result, stats, c.PlanID, c.Error,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`),
+		c.Channel, c.Kind, s.time(c.Started), s.time(c.Finished), c.Result, counts(c.Stats), c.PlanID, c.Error,
 	).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("start cycle of %s: %w", c.Channel, err)
@@ -38,16 +34,9 @@ func (s *Store) FinishCycle(ctx context.Context, c state.Cycle) error {
 	if err := c.ValidateFinish(); err != nil {
 		return fmt.Errorf("finish cycle: %w", err)
 	}
-	stats, err := countsJSON(c.Stats)
-	if err != nil {
-		return fmt.Errorf("finish cycle %d: %w", c.ID, err)
-	}
-	res, err := s.w.ExecContext(ctx, `
-		UPDATE cycles SET finished = ?, result = ?, stats = ?, plan_id = ?, error = ? WHERE id = ?`,
-		timeArg(c.Finished), c.Result, stats, c.PlanID, c.Error, c.ID)
-	if err == nil {
-		err = mustAffect(res)
-	}
+	err := mustAffect(s.exec(ctx, `
+		UPDATE cycles SET finished = $1, result = $2, stats = $3, plan_id = $4, error = $5 WHERE id = $6`,
+		s.time(c.Finished), c.Result, counts(c.Stats), c.PlanID, c.Error, c.ID))
 	if err != nil {
 		return fmt.Errorf("finish cycle %d: %w", c.ID, err)
 	}
@@ -56,13 +45,12 @@ func (s *Store) FinishCycle(ctx context.Context, c state.Cycle) error {
 
 // Cycles implements state.Store.
 func (s *Store) Cycles(ctx context.Context, channel string, limit int) ([]state.Cycle, error) {
-	var w where
+	var w query.Where
 	if channel != "" {
-		w.add("channel = ?", channel)
+		w.Add("channel = ?", channel)
 	}
-	rows, err := s.r.QueryContext(ctx, `
-		SELECT id, channel, kind, started, finished, result, stats, plan_id, error FROM cycles`+
-		w.String()+` ORDER BY id DESC LIMIT ?`, append(w.args, limitArg(limit))...)
+	rows, err := s.query(ctx, `SELECT id, channel, kind, started, finished, result, stats, plan_id, error
+		FROM cycles`+w.String()+` ORDER BY id DESC LIMIT `+w.Next(), append(w.Args, limitArg(limit))...)
 	if err != nil {
 		return nil, fmt.Errorf("cycles of %q: %w", channel, err)
 	}
@@ -71,7 +59,7 @@ func (s *Store) Cycles(ctx context.Context, channel string, limit int) ([]state.
 	for rows.Next() {
 		var (
 			c                 state.Cycle
-			started, finished sql.NullInt64
+			started, finished nullTime
 			stats             []byte
 		)
 		err := rows.Scan(&c.ID, &c.Channel, &c.Kind, &started, &finished, &c.Result, &stats, &c.PlanID, &c.Error)
@@ -81,7 +69,7 @@ func (s *Store) Cycles(ctx context.Context, channel string, limit int) ([]state.
 		if err := json.Unmarshal(stats, &c.Stats); err != nil {
 			return nil, fmt.Errorf("cycle %d: stats: %w", c.ID, err)
 		}
-		c.Started, c.Finished = fromMicros(started), fromMicros(finished)
+		c.Started, c.Finished = started.t, finished.t
 		cycles = append(cycles, c)
 	}
 	if err := rows.Err(); err != nil {
@@ -90,25 +78,15 @@ func (s *Store) Cycles(ctx context.Context, channel string, limit int) ([]state.
 	return cycles, nil
 }
 
-// countsJSON encodes stats or a summary; nil becomes an empty object so that
+// counts encodes stats or a summary as a JSON object; nil becomes {} so that
 // reads always return a non-nil map.
-func countsJSON(m map[string]int) (string, error) {
+func counts(m map[string]int) string {
 	if m == nil {
-		return "{}", nil
+		return "{}"
 	}
 	b, err := json.Marshal(m)
-	return string(b), err
-}
-
-// mustAffect turns an update or delete that matched no row into
-// state.ErrNotFound.
-func mustAffect(res sql.Result) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
+	if err != nil { // a map[string]int always encodes
+		panic(err)
 	}
-	if n == 0 {
-		return state.ErrNotFound
-	}
-	return nil
+	return string(b)
 }

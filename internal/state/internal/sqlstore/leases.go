@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -11,25 +10,23 @@ import (
 )
 
 // AcquireLease implements state.Store. One statement decides: the row is
-// written only if it is free, expired or holder's own.
+// written only if it is free, expired or holder's own (PostgreSQL: a racing
+// insert waits for the other's row, then finds it held).
 func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) error {
 	what := fmt.Sprintf("acquire lease %s for %s", name, holder)
 	if err := state.ValidateLease(name, holder, ttl); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `
-			INSERT INTO leases (name, holder, expires) VALUES (?1, ?2, ?3)
+	err := s.inTx(ctx, func(tx tx) error {
+		err := mustAffect(tx.exec(ctx, `
+			INSERT INTO leases (name, holder, expires) VALUES ($1, $2, $3)
 			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires
-			WHERE leases.holder = excluded.holder OR leases.expires <= ?4`,
-			name, holder, now.Add(ttl).UnixMicro(), now.UnixMicro())
-		if err != nil {
+			WHERE leases.holder = excluded.holder OR leases.expires <= $4`,
+			name, holder, s.time(now.Add(ttl)), s.time(now)))
+		if !errors.Is(err, state.ErrNotFound) {
 			return err
 		}
-		if err := mustAffect(res); !errors.Is(err, state.ErrNotFound) {
-			return err
-		}
-		l, err := lease(ctx, tx, name)
+		l, err := tx.lease(ctx, name)
 		if err != nil {
 			return err
 		}
@@ -47,17 +44,14 @@ func (s *Store) RenewLease(ctx context.Context, name, holder string, ttl time.Du
 	if err := state.ValidateLease(name, holder, ttl); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `
-			UPDATE leases SET expires = ? WHERE name = ? AND holder = ? AND expires > ?`,
-			now.Add(ttl).UnixMicro(), name, holder, now.UnixMicro())
-		if err != nil {
+	err := s.inTx(ctx, func(tx tx) error {
+		err := mustAffect(tx.exec(ctx, `
+			UPDATE leases SET expires = $1 WHERE name = $2 AND holder = $3 AND expires > $4`,
+			s.time(now.Add(ttl)), name, holder, s.time(now)))
+		if !errors.Is(err, state.ErrNotFound) {
 			return err
 		}
-		if err := mustAffect(res); !errors.Is(err, state.ErrNotFound) {
-			return err
-		}
-		l, err := lease(ctx, tx, name)
+		l, err := tx.lease(ctx, name)
 		return state.LostLease(l, holder, err)
 	})
 	if err != nil {
@@ -68,8 +62,7 @@ func (s *Store) RenewLease(ctx context.Context, name, holder string, ttl time.Du
 
 // ReleaseLease implements state.Store.
 func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
-	_, err := s.w.ExecContext(ctx, `DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder)
-	if err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM leases WHERE name = $1 AND holder = $2`, name, holder); err != nil {
 		return fmt.Errorf("release lease %s for %s: %w", name, holder, err)
 	}
 	return nil
@@ -77,7 +70,7 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 
 // Leases implements state.Store.
 func (s *Store) Leases(ctx context.Context) ([]state.Lease, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT name, holder, expires FROM leases ORDER BY name`)
+	rows, err := s.query(ctx, `SELECT name, holder, expires FROM leases ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("leases: %w", err)
 	}
@@ -96,17 +89,17 @@ func (s *Store) Leases(ctx context.Context) ([]state.Lease, error) {
 	return leases, nil
 }
 
-func lease(ctx context.Context, tx *sql.Tx, name string) (state.Lease, error) {
-	l, err := scanLease(tx.QueryRowContext(ctx, `SELECT name, holder, expires FROM leases WHERE name = ?`, name))
+func (t tx) lease(ctx context.Context, name string) (state.Lease, error) {
+	l, err := scanLease(t.queryRow(ctx, `SELECT name, holder, expires FROM leases WHERE name = $1`, name))
 	return l, errNoRows(err)
 }
 
 func scanLease(row interface{ Scan(...any) error }) (state.Lease, error) {
 	var (
 		l       state.Lease
-		expires sql.NullInt64
+		expires nullTime
 	)
 	err := row.Scan(&l.Name, &l.Holder, &expires)
-	l.Expires = fromMicros(expires)
+	l.Expires = expires.t
 	return l, err
 }

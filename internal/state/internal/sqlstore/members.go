@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -11,39 +11,37 @@ import (
 	"github.com/o365prov/o365prov/internal/state"
 )
 
-// Members implements state.Store.
+// Members implements state.Store, a page at a time.
 func (s *Store) Members(ctx context.Context, channel, groupGUID string, fn func(memberGUID string) error) error {
 	what := fmt.Sprintf("members of %s/%s", channel, groupGUID)
 	if err := state.ValidateMembers(channel, groupGUID, nil); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT member_guid FROM members
-		WHERE channel = ? AND group_guid = ? ORDER BY member_guid`, channel, groupGUID)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var m string
-		if err := rows.Scan(&m); err != nil {
+	after := ""
+	for {
+		page, err := s.strings(ctx, `SELECT member_guid FROM members
+			WHERE channel = $1 AND group_guid = $2 AND member_guid > $3 ORDER BY member_guid LIMIT $4`,
+			channel, groupGUID, after, PageSize)
+		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		if err := fn(m); err != nil {
-			return err
+		for _, m := range page {
+			if err := fn(m); err != nil {
+				return err
+			}
 		}
+		if len(page) < PageSize {
+			return nil
+		}
+		after = page[len(page)-1]
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return nil
 }
 
 // AddMembers implements state.Store.
 func (s *Store) AddMembers(ctx context.Context, channel, groupGUID string, memberGUIDs []string) error {
 	err := s.changeMembers(ctx, channel, groupGUID, memberGUIDs, func(n int) string {
-		return `INSERT INTO members (channel, group_guid, member_guid)
-			SELECT ?1, ?2, column1 FROM (VALUES ` + placeholders("(?)", n, 3) + `)
-			WHERE true ON CONFLICT DO NOTHING`
+		return `INSERT INTO members (channel, group_guid, member_guid) VALUES ` +
+			placeholders("($1, $2, $?)", n) + ` ON CONFLICT DO NOTHING`
 	})
 	if err != nil {
 		return fmt.Errorf("add %d members to %s/%s: %w", len(memberGUIDs), channel, groupGUID, err)
@@ -54,8 +52,8 @@ func (s *Store) AddMembers(ctx context.Context, channel, groupGUID string, membe
 // RemoveMembers implements state.Store.
 func (s *Store) RemoveMembers(ctx context.Context, channel, groupGUID string, memberGUIDs []string) error {
 	err := s.changeMembers(ctx, channel, groupGUID, memberGUIDs, func(n int) string {
-		return `DELETE FROM members WHERE channel = ?1 AND group_guid = ?2
-			AND member_guid IN (` + placeholders("?", n, 3) + `)`
+		return `DELETE FROM members WHERE channel = $1 AND group_guid = $2
+			AND member_guid IN (` + placeholders("$?", n) + `)`
 	})
 	if err != nil {
 		return fmt.Errorf("remove %d members from %s/%s: %w", len(memberGUIDs), channel, groupGUID, err)
@@ -64,12 +62,13 @@ func (s *Store) RemoveMembers(ctx context.Context, channel, groupGUID string, me
 }
 
 // memberChunk is how many members one statement changes: a statement per
-// member costs several times more, and SQLite takes up to 32766 parameters.
+// member costs several times more, and each database caps parameters
+// (SQLite 32766, PostgreSQL 65535).
 const memberChunk = 500
 
 // changeMembers runs, in one transaction, the statement query(n) for each
-// chunk of n members; its parameters are ?1 the channel, ?2 the group and
-// ?3… the members.
+// chunk of n members; its parameters are $1 the channel, $2 the group and
+// $3… the members.
 func (s *Store) changeMembers(ctx context.Context, channel, groupGUID string, memberGUIDs []string, query func(n int) string) error {
 	if err := state.ValidateMembers(channel, groupGUID, memberGUIDs); err != nil {
 		return err
@@ -77,7 +76,7 @@ func (s *Store) changeMembers(ctx context.Context, channel, groupGUID string, me
 	if len(memberGUIDs) == 0 {
 		return nil
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx tx) error {
 		var (
 			stmt *sql.Stmt
 			size int
@@ -93,7 +92,7 @@ func (s *Store) changeMembers(ctx context.Context, channel, groupGUID string, me
 					stmt.Close()
 				}
 				var err error
-				if stmt, err = tx.PrepareContext(ctx, query(len(chunk))); err != nil {
+				if stmt, err = tx.PrepareContext(ctx, s.q(query(len(chunk)))); err != nil {
 					return err
 				}
 				size = len(chunk)
@@ -111,15 +110,15 @@ func (s *Store) changeMembers(ctx context.Context, channel, groupGUID string, me
 	})
 }
 
-// placeholders is n copies of one, joined by commas, with the ? of each
-// numbered from first.
-func placeholders(one string, n, first int) string {
+// placeholders is n copies of one, joined by commas, with its $? numbered
+// $3, $4, ….
+func placeholders(one string, n int) string {
 	var b strings.Builder
 	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(strings.Replace(one, "?", "?"+strconv.Itoa(first+i), 1))
+		b.WriteString(strings.Replace(one, "$?", "$"+strconv.Itoa(3+i), 1))
 	}
 	return b.String()
 }
@@ -130,22 +129,28 @@ func (s *Store) GroupsOf(ctx context.Context, channel, memberGUID string) ([]str
 	if channel == "" || memberGUID == "" {
 		return nil, fmt.Errorf("%s: %w empty channel or member GUID", what, state.ErrInvalid)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT group_guid FROM members
-		WHERE channel = ? AND member_guid = ? ORDER BY group_guid`, channel, memberGUID)
+	groups, err := s.strings(ctx, `SELECT group_guid FROM members
+		WHERE channel = $1 AND member_guid = $2 ORDER BY group_guid`, channel, memberGUID)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	defer rows.Close()
-	var groups []string
-	for rows.Next() {
-		var g string
-		if err := rows.Scan(&g); err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		groups = append(groups, g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
 	return groups, nil
+}
+
+// strings runs a query of one text column.
+func (s *Store) strings(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var all []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		all = append(all, v)
+	}
+	return all, rows.Err()
 }

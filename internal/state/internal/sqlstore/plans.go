@@ -1,15 +1,14 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/o365prov/o365prov/internal/state"
+	"github.com/o365prov/o365prov/internal/state/internal/query"
 )
 
 const planColumns = `id, channel, created, status, reason, summary, body, decided_at, decided_by`
@@ -19,23 +18,17 @@ func (s *Store) PutPlan(ctx context.Context, p state.Plan) error {
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("put plan: %w", err)
 	}
-	summary, err := countsJSON(p.Summary)
-	if err != nil {
-		return fmt.Errorf("put plan %s: %w", p.ID, err)
-	}
 	body := p.Body
 	if body == nil {
 		body = []byte{}
 	}
-	res, err := s.w.ExecContext(ctx, `
-		INSERT INTO plans (`+planColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	err := mustAffect(s.exec(ctx, `
+		INSERT INTO plans (`+planColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (id) DO NOTHING`,
-		p.ID, p.Channel, timeArg(p.Created), p.Status, p.Reason, summary, body,
-		timeArg(p.DecidedAt), p.DecidedBy)
-	if err == nil {
-		if err = mustAffect(res); errors.Is(err, state.ErrNotFound) {
-			err = fmt.Errorf("%w: the ID is taken", state.ErrConflict)
-		}
+		p.ID, p.Channel, s.time(p.Created), string(p.Status), p.Reason, counts(p.Summary), body,
+		s.time(p.DecidedAt), p.DecidedBy))
+	if errors.Is(err, state.ErrNotFound) {
+		err = fmt.Errorf("%w: the ID is taken", state.ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("put plan %s: %w", p.ID, err)
@@ -45,11 +38,7 @@ func (s *Store) PutPlan(ctx context.Context, p state.Plan) error {
 
 // Plan implements state.Store.
 func (s *Store) Plan(ctx context.Context, id string) (state.Plan, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+planColumns+` FROM plans WHERE id = ?`, id)
-	if err != nil {
-		return state.Plan{}, fmt.Errorf("plan %s: %w", id, err)
-	}
-	plans, err := scanPlans(rows)
+	plans, err := s.plans(ctx, `SELECT `+planColumns+` FROM plans WHERE id = $1`, id)
 	if err != nil {
 		return state.Plan{}, fmt.Errorf("plan %s: %w", id, err)
 	}
@@ -65,23 +54,18 @@ func (s *Store) Plans(ctx context.Context, channel string, statuses ...state.Pla
 	if err := state.ValidatePlanStatuses(statuses...); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	var w where
+	var w query.Where
 	if channel != "" {
-		w.add("channel = ?", channel)
+		w.Add("channel = ?", channel)
 	}
 	if len(statuses) > 0 {
 		args := make([]any, len(statuses))
 		for i, st := range statuses {
-			args[i] = st
+			args[i] = string(st)
 		}
-		w.add("status IN (?"+strings.Repeat(", ?", len(statuses)-1)+")", args...)
+		w.AddIn("status", args)
 	}
-	rows, err := s.r.QueryContext(ctx,
-		`SELECT `+planColumns+` FROM plans`+w.String()+` ORDER BY created DESC, id DESC`, w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	plans, err := scanPlans(rows)
+	plans, err := s.plans(ctx, `SELECT `+planColumns+` FROM plans`+w.String()+` ORDER BY created DESC, id DESC`, w.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -94,20 +78,16 @@ func (s *Store) SetPlanStatus(ctx context.Context, id string, from, to state.Pla
 	if err := state.ValidatePlanStatuses(from, to); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `
-			UPDATE plans SET status = ?, decided_at = ?, decided_by = ? WHERE id = ? AND status = ?`,
-			to, timeArg(at), by, id, from)
-		if err != nil {
-			return err
-		}
-		if err := mustAffect(res); !errors.Is(err, state.ErrNotFound) {
+	err := s.inTx(ctx, func(tx tx) error {
+		err := mustAffect(tx.exec(ctx, `
+			UPDATE plans SET status = $1, decided_at = $2, decided_by = $3 WHERE id = $4 AND status = $5`,
+			string(to), s.time(at), by, id, string(from)))
+		if !errors.Is(err, state.ErrNotFound) {
 			return err
 		}
 		// Nothing changed: say whether the plan is missing or has moved on.
 		var now string
-		err = tx.QueryRowContext(ctx, `SELECT status FROM plans WHERE id = ?`, id).Scan(&now)
-		if err != nil {
+		if err := tx.queryRow(ctx, `SELECT status FROM plans WHERE id = $1`, id).Scan(&now); err != nil {
 			return errNoRows(err)
 		}
 		return fmt.Errorf("%w: the plan is %s", state.ErrConflict, now)
@@ -118,13 +98,17 @@ func (s *Store) SetPlanStatus(ctx context.Context, id string, from, to state.Pla
 	return nil
 }
 
-func scanPlans(rows *sql.Rows) ([]state.Plan, error) {
+func (s *Store) plans(ctx context.Context, query string, args ...any) ([]state.Plan, error) {
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
 	var plans []state.Plan
 	for rows.Next() {
 		var (
 			p                state.Plan
-			created, decided sql.NullInt64
+			created, decided nullTime
 			summary          []byte
 		)
 		err := rows.Scan(&p.ID, &p.Channel, &created, &p.Status, &p.Reason, &summary, &p.Body,
@@ -135,7 +119,7 @@ func scanPlans(rows *sql.Rows) ([]state.Plan, error) {
 		if err := json.Unmarshal(summary, &p.Summary); err != nil {
 			return nil, fmt.Errorf("plan %s: summary: %w", p.ID, err)
 		}
-		p.Created, p.DecidedAt = fromMicros(created), fromMicros(decided)
+		p.Created, p.DecidedAt = created.t, decided.t
 		plans = append(plans, p)
 	}
 	return plans, rows.Err()

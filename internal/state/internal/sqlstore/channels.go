@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -12,9 +12,9 @@ import (
 // Channel implements state.Store.
 func (s *Store) Channel(ctx context.Context, name string) (state.ChannelState, error) {
 	c := state.ChannelState{Name: name}
-	var last, full sql.NullInt64
+	var last, full nullTime
 	err := s.r.QueryRowContext(ctx,
-		`SELECT watermark, last_cycle, last_full_sync FROM channels WHERE name = ?`, name,
+		s.q(`SELECT watermark, last_cycle, last_full_sync FROM channels WHERE name = $1`), name,
 	).Scan(&c.Watermark, &last, &full)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -22,7 +22,7 @@ func (s *Store) Channel(ctx context.Context, name string) (state.ChannelState, e
 	case err != nil:
 		return c, fmt.Errorf("channel %s: %w", name, err)
 	}
-	c.LastCycle, c.LastFullSync = fromMicros(last), fromMicros(full)
+	c.LastCycle, c.LastFullSync = last.t, full.t
 	return c, nil
 }
 
@@ -31,13 +31,13 @@ func (s *Store) PutChannel(ctx context.Context, c state.ChannelState) error {
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("put channel: %w", err)
 	}
-	_, err := s.w.ExecContext(ctx, `
-		INSERT INTO channels (name, watermark, last_cycle, last_full_sync) VALUES (?, ?, ?, ?)
+	_, err := s.exec(ctx, `
+		INSERT INTO channels (name, watermark, last_cycle, last_full_sync) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (name) DO UPDATE SET
 			watermark = excluded.watermark,
 			last_cycle = excluded.last_cycle,
 			last_full_sync = excluded.last_full_sync`,
-		c.Name, c.Watermark, timeArg(c.LastCycle), timeArg(c.LastFullSync))
+		c.Name, c.Watermark, s.time(c.LastCycle), s.time(c.LastFullSync))
 	if err != nil {
 		return fmt.Errorf("put channel %s: %w", c.Name, err)
 	}
@@ -49,16 +49,16 @@ func (s *Store) ResetChannel(ctx context.Context, name string, all bool) error {
 	if name == "" {
 		return fmt.Errorf("reset channel: %w empty name", state.ErrInvalid)
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmts := []string{`UPDATE channels SET watermark = NULL, last_full_sync = NULL WHERE name = ?`}
+	err := s.inTx(ctx, func(tx tx) error {
+		stmts := []string{`UPDATE channels SET watermark = NULL, last_full_sync = NULL WHERE name = $1`}
 		if all {
 			stmts = append(stmts,
-				`DELETE FROM objects WHERE channel = ?`,
-				`DELETE FROM members WHERE channel = ?`,
-				`DELETE FROM plans WHERE channel = ?`)
+				`DELETE FROM objects WHERE channel = $1`,
+				`DELETE FROM members WHERE channel = $1`,
+				`DELETE FROM plans WHERE channel = $1`)
 		}
 		for _, q := range stmts {
-			if _, err := tx.ExecContext(ctx, q, name); err != nil {
+			if _, err := tx.exec(ctx, q, name); err != nil {
 				return err
 			}
 		}
