@@ -67,8 +67,12 @@ func (c *conn) handleSearch(ctx context.Context, req *request) {
 		c.replyErr(req, err)
 		return
 	}
-	if sr.base.isRoot() && sr.scope == scopeBase {
-		c.searchRootDSE(req, sr)
+	if sr.base.isRoot() {
+		if sr.scope == scopeBase {
+			c.searchRootDSE(req, sr)
+			return
+		}
+		c.reply(req, NoSuchObject, "", "the root DSE can only be read with scope base; search under "+c.srv.store.suffix.String())
 		return
 	}
 	dn, admin := c.state()

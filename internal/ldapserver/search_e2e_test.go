@@ -3,6 +3,7 @@ package ldapserver_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
@@ -249,6 +250,15 @@ func TestCompare(t *testing.T) {
 				t.Errorf("Compare = %v, %v; want %v, code %d", got, err, tt.want, tt.wantCode)
 			}
 		})
+	}
+}
+
+func TestASubtreeSearchFromTheRootPointsAtTheNamingContext(t *testing.T) {
+	e := start(t, smallLDIF, ldapserver.Options{})
+	_, err := e.admin(t).Search(search("", ldap.ScopeWholeSubtree, "(objectClass=*)"))
+	var le *ldap.Error
+	if !errors.As(err, &le) || le.ResultCode != ldap.LDAPResultNoSuchObject || !strings.Contains(le.Err.Error(), base) {
+		t.Errorf("err = %v, want noSuchObject naming %s", err, base)
 	}
 }
 
