@@ -17,6 +17,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -231,6 +232,9 @@ func (t *Tenant) authenticate(header string) (*registeredApp, error) {
 	if strings.Count(raw, ".") != 2 {
 		return nil, errTokenMalformed
 	}
+	if a, ok := t.tokens.get(raw, t.wall.Now()); ok {
+		return a, nil
+	}
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return &t.signer.key.PublicKey, nil },
 		jwt.WithValidMethods([]string{"RS256"}), jwt.WithTimeFunc(t.wall.Now), jwt.WithExpirationRequired(),
@@ -251,7 +255,44 @@ func (t *Tenant) authenticate(header string) (*registeredApp, error) {
 	if a == nil {
 		return nil, errTokenInvalid
 	}
+	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
+		t.tokens.put(raw, a, exp.Time)
+	}
 	return a, nil
+}
+
+// tokenCache remembers tokens already verified, so each request does not
+// pay for an RSA verification; entries still expire with their token.
+type tokenCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedToken
+}
+
+type cachedToken struct {
+	app *registeredApp
+	exp time.Time
+}
+
+// maxCachedTokens bounds the cache; a client gets a new token hourly.
+const maxCachedTokens = 4096
+
+func (c *tokenCache) get(raw string, now time.Time) (*registeredApp, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[raw]
+	if !ok || !now.Before(e.exp) {
+		return nil, false
+	}
+	return e.app, true
+}
+
+func (c *tokenCache) put(raw string, a *registeredApp, exp time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= maxCachedTokens {
+		c.entries = map[string]cachedToken{}
+	}
+	c.entries[raw] = cachedToken{app: a, exp: exp}
 }
 
 // thumbprintMatches compares a JWT x5t/x5t#S256 header, which clients encode

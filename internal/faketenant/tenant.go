@@ -26,6 +26,7 @@ type Tenant struct {
 
 	signer   *signingKey
 	apps     map[string]*registeredApp
+	tokens   tokenCache
 	throttle *throttler // nil when throttling is off
 	userSch  *schema
 	groupSch *schema
