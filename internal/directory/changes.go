@@ -42,8 +42,8 @@ const (
 	Deleted
 	// ScopeChanged: the scope group, or a group nested in it, changed, so
 	// entries may have joined or left scope without changing themselves.
-	// Run a full read (Users or Groups, or Enumerate for leavers) to learn
-	// who.
+	// Run a full read (Users or Groups: joiners and leavers; Enumerate:
+	// leavers only) before storing the watermark Changes returned.
 	ScopeChanged
 )
 
@@ -312,8 +312,9 @@ type guidDN struct {
 // Left for each entry of the kind's object class that changed and is not
 // in scope; on Active Directory, Deleted for tombstones under the base DN.
 // Entries whose change stamp equals the watermark may come again; none
-// changed after it is missed. A watermark that cannot be continued
-// returns an error wrapping ErrStaleWatermark: do a full read.
+// changed after it is missed. Entries that cannot be used (no GUID) go to
+// WithProblemHandler. A watermark that cannot be continued returns an
+// error wrapping ErrStaleWatermark: do a full read.
 func (d *Directory) Changes(ctx context.Context, kind Kind, since Watermark, attrs []string, fn func(Change) error) (Watermark, error) {
 	old, err := decodeMark(since)
 	if err != nil {

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"bytes"
+	"crypto/rand"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -15,16 +16,20 @@ import (
 
 var ouSeq atomic.Int64
 
-// sambaOU gives a test an OU of its own on the shared DC and a source
-// reading it.
-func sambaOU(t *testing.T) (*sambatest.Server, *ldap.Conn, string, config.Source) {
+// sambaOU gives a test an OU of its own on the shared DC, a source
+// reading it, and a namer: account names are unique in a domain, and the
+// DC outlives a test (and -count runs), so every name gets the OU's tag.
+func sambaOU(t *testing.T) (*sambatest.Server, *ldap.Conn, string, config.Source, func(string) string) {
 	t.Helper()
 	s := sambatest.Shared(t)
 	c := s.Conn(t)
-	ou := s.AddOU(t, c, fmt.Sprintf("t%d-%d", time.Now().UnixNano()%1e6, ouSeq.Add(1)), "")
+	var b [3]byte
+	rand.Read(b[:])
+	tag := fmt.Sprintf("%x", b)
+	ou := s.AddOU(t, c, fmt.Sprintf("t%d-%s", ouSeq.Add(1), tag), "")
 	src := s.Source()
 	src.BaseDN = ou
-	return s, c, ou, src
+	return s, c, ou, src, func(name string) string { return name + "-" + tag }
 }
 
 func sambaOpen(t *testing.T, s *sambatest.Server, src config.Source, opts ...Option) *Directory {
@@ -33,18 +38,18 @@ func sambaOpen(t *testing.T, s *sambatest.Server, src config.Source, opts ...Opt
 
 func TestSambaUsersGUIDAndStatus(t *testing.T) {
 	t.Parallel()
-	s, c, ou, src := sambaOU(t)
+	s, c, ou, src, n := sambaOU(t)
 	t.Logf("Samba provision %v, start %v", s.ProvisionTime.Round(time.Millisecond), s.StartTime.Round(time.Millisecond))
-	alice := s.AddUser(t, c, ou, "alice", "Secr3t!Secr3t", nil)
-	bob := s.AddUser(t, c, ou, "bob", "Secr3t!Secr3t", nil)
-	s.AddUser(t, c, ou, "carol", "", map[string][]string{"userAccountControl": {"514"}}) // disabled
+	alice := s.AddUser(t, c, ou, n("alice"), "Secr3t!Secr3t", nil)
+	bob := s.AddUser(t, c, ou, n("bob"), "Secr3t!Secr3t", nil)
+	s.AddUser(t, c, ou, n("carol"), "", map[string][]string{"userAccountControl": {"514"}}) // disabled
 	d := sambaOpen(t, s, src)
 	got, st := readAll(t, d, KindUser, []string{"sAMAccountName", "userPrincipalName", "objectSid"})
 	if len(got) != 3 {
 		t.Fatalf("users: %v", keys(got))
 	}
-	if !got[alice].Enabled || !got[bob].Enabled || got["CN=carol,"+ou].Enabled {
-		t.Errorf("status: alice %v bob %v carol %v", got[alice].Enabled, got[bob].Enabled, got["CN=carol,"+ou].Enabled)
+	if !got[alice].Enabled || !got[bob].Enabled || got["CN="+n("carol")+","+ou].Enabled {
+		t.Errorf("status: alice %v bob %v carol %v", got[alice].Enabled, got[bob].Enabled, got["CN="+n("carol")+","+ou].Enabled)
 	}
 	for dn, e := range got {
 		if !uuidRE.MatchString(e.GUID) || len(e.RawGUID) != 16 {
@@ -74,7 +79,7 @@ func TestSambaUsersGUIDAndStatus(t *testing.T) {
 	// From the domain root, Samba (like AD) refers to the Configuration
 	// partition: ignored by default on AD, reported in the stats.
 	src.BaseDN = s.BaseDN
-	src.Users.Filter = "(&(objectCategory=person)(objectClass=user)(sAMAccountName=alice))"
+	src.Users.Filter = "(&(objectCategory=person)(objectClass=user)(sAMAccountName=" + n("alice") + "))"
 	d2 := sambaOpen(t, s, src)
 	got, st = readAll(t, d2, KindUser, nil)
 	if len(got) != 1 || len(st.Ignored) == 0 {
@@ -84,10 +89,10 @@ func TestSambaUsersGUIDAndStatus(t *testing.T) {
 
 func TestSambaStartTLSAndAuthenticate(t *testing.T) {
 	t.Parallel()
-	s, c, ou, src := sambaOU(t)
-	s.AddUser(t, c, ou, "dave", "Secr3t!Secr3t", nil)
-	s.AddUser(t, c, ou, "erin", "Secr3t!Secr3t", nil)
-	dis := s.AddUser(t, c, ou, "frank", "Secr3t!Secr3t", nil)
+	s, c, ou, src, n := sambaOU(t)
+	s.AddUser(t, c, ou, n("dave"), "Secr3t!Secr3t", nil)
+	s.AddUser(t, c, ou, n("erin"), "Secr3t!Secr3t", nil)
+	dis := s.AddUser(t, c, ou, n("frank"), "Secr3t!Secr3t", nil)
 	m := ldap.NewModifyRequest(dis, nil)
 	m.Replace("userAccountControl", []string{"514"})
 	if err := c.Modify(m); err != nil {
@@ -95,19 +100,19 @@ func TestSambaStartTLSAndAuthenticate(t *testing.T) {
 	}
 	src.URL, src.StartTLS = s.StartTLSURL, true
 	d := sambaOpen(t, s, src)
-	e, err := d.Authenticate(ctxT(t), "userPrincipalName", "dave@example.test", "Secr3t!Secr3t", []string{"mail"})
-	if err != nil || e.First("mail") != "dave@example.test" {
+	e, err := d.Authenticate(ctxT(t), "userPrincipalName", n("dave")+"@example.test", "Secr3t!Secr3t", []string{"mail"})
+	if err != nil || e.First("mail") != n("dave")+"@example.test" {
 		t.Fatalf("right password: %v %+v", err, e)
 	}
 	for _, tc := range []struct{ login, pw string }{
-		{"dave@example.test", "wrong"}, {"nobody@example.test", "Secr3t!Secr3t"}, {"dave@example.test", ""},
+		{n("dave") + "@example.test", "wrong"}, {"nobody@example.test", "Secr3t!Secr3t"}, {n("dave") + "@example.test", ""},
 	} {
 		if _, err := d.Authenticate(ctxT(t), "userPrincipalName", tc.login, tc.pw, nil); err != ErrInvalidCredentials {
 			t.Errorf("Authenticate(%q, %q): %v", tc.login, tc.pw, err)
 		}
 	}
 	// AD itself refuses a disabled account's bind.
-	if _, err := d.Authenticate(ctxT(t), "userPrincipalName", "frank@example.test", "Secr3t!Secr3t", nil); err != ErrInvalidCredentials && err != ErrAccountDisabled {
+	if _, err := d.Authenticate(ctxT(t), "userPrincipalName", n("frank")+"@example.test", "Secr3t!Secr3t", nil); err != ErrInvalidCredentials && err != ErrAccountDisabled {
 		t.Errorf("disabled account: %v", err)
 	}
 }
@@ -116,13 +121,13 @@ func TestSambaStartTLSAndAuthenticate(t *testing.T) {
 // reads.
 func TestSambaGroupsNestedAndRanged(t *testing.T) {
 	t.Parallel()
-	s, c, ou, src := sambaOU(t)
+	s, c, ou, src, n := sambaOU(t)
 	var users []string
 	for i := 0; i < 6; i++ {
-		users = append(users, s.AddUser(t, c, ou, fmt.Sprintf("u%d", i), "Secr3t!Secr3t", nil))
+		users = append(users, s.AddUser(t, c, ou, n(fmt.Sprintf("u%d", i)), "Secr3t!Secr3t", nil))
 	}
-	inner := s.AddGroup(t, c, ou, "inner", users[2], users[3])
-	outer := s.AddGroup(t, c, ou, "o365", users[0], users[1], inner)
+	inner := s.AddGroup(t, c, ou, n("inner"), users[2], users[3])
+	outer := s.AddGroup(t, c, ou, n("o365"), users[0], users[1], inner)
 	// 150 contacts in one group, read in windows of 50.
 	var contacts []string
 	for i := 0; i < 150; i++ {
@@ -134,7 +139,7 @@ func TestSambaGroupsNestedAndRanged(t *testing.T) {
 		}
 		contacts = append(contacts, dn)
 	}
-	big := s.AddGroup(t, c, ou, "big", contacts...)
+	big := s.AddGroup(t, c, ou, n("big"), contacts...)
 
 	for _, nested := range []bool{false, true} {
 		src := src
@@ -186,11 +191,11 @@ func mustConn(t *testing.T, d *Directory) *ldap.Conn {
 
 func TestSambaUSNChanges(t *testing.T) {
 	t.Parallel()
-	s, c, ou, src := sambaOU(t)
-	a := s.AddUser(t, c, ou, "ann", "Secr3t!Secr3t", nil)
-	b := s.AddUser(t, c, ou, "ben", "Secr3t!Secr3t", nil)
-	x := s.AddUser(t, c, ou, "xavier", "Secr3t!Secr3t", nil)
-	g := s.AddGroup(t, c, ou, "scope", a, b)
+	s, c, ou, src, n := sambaOU(t)
+	a := s.AddUser(t, c, ou, n("ann"), "Secr3t!Secr3t", nil)
+	b := s.AddUser(t, c, ou, n("ben"), "Secr3t!Secr3t", nil)
+	x := s.AddUser(t, c, ou, n("xavier"), "Secr3t!Secr3t", nil)
+	g := s.AddGroup(t, c, ou, n("scope"), a, b)
 	src.Users.GroupDN, src.Users.NestedSearch = g, true
 	d := sambaOpen(t, s, src)
 	if src.ChangeDetection.Algorithm != config.ADUSN {
@@ -256,8 +261,8 @@ func TestSambaUSNChanges(t *testing.T) {
 
 func TestSambaTimestampChanges(t *testing.T) {
 	t.Parallel()
-	s, c, ou, src := sambaOU(t)
-	a := s.AddUser(t, c, ou, "tim", "Secr3t!Secr3t", nil)
+	s, c, ou, src, n := sambaOU(t)
+	a := s.AddUser(t, c, ou, n("tim"), "Secr3t!Secr3t", nil)
 	src.ChangeDetection = config.ChangeDetection{Algorithm: config.TimestampNoNegation, Attribute: "whenChanged", Push: config.PushAuto}
 	d := sambaOpen(t, s, src, WithClockSkew(0))
 	time.Sleep(1100 * time.Millisecond)
@@ -288,8 +293,8 @@ func TestSambaPush(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []string{"notification", "dirsync"} {
 		t.Run(mode, func(t *testing.T) {
-			s, c, ou, src := sambaOU(t)
-			u := s.AddUser(t, c, ou, "pat", "Secr3t!Secr3t", nil)
+			s, c, ou, src, n := sambaOU(t)
+			u := s.AddUser(t, c, ou, n("pat"), "Secr3t!Secr3t", nil)
 			if mode == "notification" {
 				// Deletions come on the notification search only from the
 				// domain root (where CN=Deleted Objects is).
@@ -326,8 +331,8 @@ func TestSambaPush(t *testing.T) {
 
 // Not parallel: it restarts the shared DC, before the parallel tests run.
 func TestSambaReconnectAfterRestart(t *testing.T) {
-	s, c, ou, src := sambaOU(t)
-	s.AddUser(t, c, ou, "rita", "Secr3t!Secr3t", nil)
+	s, c, ou, src, n := sambaOU(t)
+	s.AddUser(t, c, ou, n("rita"), "Secr3t!Secr3t", nil)
 	d := sambaOpen(t, s, src)
 	if got, _ := readAll(t, d, KindUser, nil); len(got) != 1 {
 		t.Fatalf("before: %v", keys(got))
