@@ -166,6 +166,20 @@ func IsConflict(err error) (property string, ok bool) {
 // (graph.md §1.2).
 var missingResource = regexp.MustCompile(`Resource '([^']+)' does not exist`)
 
+// IsNoUsageLocation reports whether a licence was refused because the
+// user has no usage location (graph.md §3.1).
+func IsNoUsageLocation(err error) bool {
+	e, ok := asError(err)
+	return ok && e.Status == http.StatusBadRequest && messageContains(e, "invalid usage location")
+}
+
+// IsNoFreeLicenses reports whether a licence was refused because the
+// subscription has no unit left (graph.md §3.1).
+func IsNoFreeLicenses(err error) bool {
+	e, ok := asError(err)
+	return ok && e.Status == http.StatusBadRequest && messageContains(e, "does not have any available licenses")
+}
+
 // IsThrottled reports whether err is a 429.
 func IsThrottled(err error) bool {
 	var e *Error

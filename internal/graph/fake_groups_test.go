@@ -8,11 +8,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/o365prov/o365prov/internal/config"
+	"github.com/o365prov/o365prov/internal/faketenant"
 	"github.com/o365prov/o365prov/internal/graph"
 )
 
 func TestLicences(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, func(c *faketenant.Config, _ *config.Target, _ *graph.Options) {
+		c.SKUs = []faketenant.SKUConfig{{SkuPartNumber: "ENTERPRISEPACK", Units: 250}, {SkuPartNumber: "AAD_PREMIUM", Units: 1}}
+	})
 	ctx := context.Background()
 	c := f.client
 	skus, err := c.SKUs(ctx)
@@ -53,8 +57,7 @@ func TestLicences(t *testing.T) {
 	lic, _ := skus.License("ENTERPRISEPACK", "EXCHANGE_S_ENTERPRISE")
 	t.Run("a licence for a user without usage location is Graph's 400", func(t *testing.T) {
 		_, err := c.AssignLicense(ctx, u.ID, []graph.AssignedLicense{lic}, nil)
-		var ge *graph.Error
-		if !errors.As(err, &ge) || ge.Status != 400 || !strings.Contains(ge.Message, "usage location") {
+		if !graph.IsNoUsageLocation(err) || graph.IsNoFreeLicenses(err) {
 			t.Errorf("got %v", err)
 		}
 	})
@@ -84,6 +87,22 @@ func TestLicences(t *testing.T) {
 		}
 		if snap, _ := f.tenant.User(u.ID); len(snap.Licenses) != 0 {
 			t.Errorf("tenant holds %+v", snap.Licenses)
+		}
+	})
+	t.Run("a subscription without free units is told apart", func(t *testing.T) {
+		p1, _ := skus.License("AAD_PREMIUM")
+		other := userProps("other")
+		other["usageLocation"] = "GB"
+		o, err := c.CreateUser(ctx, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.AssignLicense(ctx, o.ID, []graph.AssignedLicense{p1}, nil); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.AssignLicenseWithUsageLocation(ctx, u.ID, "GB", []graph.AssignedLicense{p1}, nil)
+		if !graph.IsNoFreeLicenses(err) || graph.IsNoUsageLocation(err) {
+			t.Errorf("got %v", err)
 		}
 	})
 	t.Run("a SKU the tenant lacks is Graph's 400", func(t *testing.T) {
@@ -215,7 +234,7 @@ func TestMembers(t *testing.T) {
 			t.Errorf("%d members, want 47", got)
 		}
 	})
-	t.Run("the full member list is read across pages", func(t *testing.T) {
+	t.Run("the full member list is read", func(t *testing.T) {
 		if err := c.AddMembers(ctx, g.ID, ids[45:]); err != nil {
 			t.Fatal(err)
 		}

@@ -46,7 +46,7 @@ func (c *Client) GetGroup(ctx context.Context, id string, selectProps ...string)
 
 // ListGroups walks GET /groups page by page.
 func (c *Client) ListGroups(ctx context.Context, q Query) iter.Seq2[Group, error] {
-	return list[Group](ctx, c, listRequest("/groups", "/groups", q))
+	return list[Group](ctx, c, listRequest("/groups", "/groups", q.withBigPages()))
 }
 
 // PatchGroupRequest is PATCH /groups/{id} with only the given properties.

@@ -8,14 +8,14 @@ import (
 	"net/http"
 )
 
-// ListMembers walks a group's direct members, page by page (Graph pages
-// them 100 at a time, graph.md §4.3). selectProps defaults to id and
-// @odata.type's companions Graph always sends.
+// ListMembers walks a group's direct members, 999 a page (Graph's default
+// is 100, graph.md §4.3). selectProps defaults to id; @odata.type always
+// comes.
 func (c *Client) ListMembers(ctx context.Context, groupID string, selectProps ...string) iter.Seq2[DirectoryObject, error] {
 	if len(selectProps) == 0 {
 		selectProps = []string{"id"}
 	}
-	r := listRequest("/groups/"+segment(groupID)+"/members", "/groups/{id}/members", Query{Select: selectProps})
+	r := listRequest("/groups/"+segment(groupID)+"/members", "/groups/{id}/members", Query{Select: selectProps}.withBigPages())
 	r.refs = []string{groupID}
 	return list[DirectoryObject](ctx, c, r)
 }

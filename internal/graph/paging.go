@@ -16,8 +16,9 @@ type Query struct {
 	Select  []string
 	OrderBy string
 	Search  string
-	// Top is the page size: 1 to 999 for users (graph.md §1.3); 0 leaves
-	// Graph's default.
+	// Top is the page size, 1 to 999 (graph.md §1.3). 0 asks users, groups
+	// and members for 999 a page, since a page costs the same resource units
+	// whatever its size, and leaves other collections at Graph's default.
 	Top int
 	// Advanced asks for an advanced query: ConsistencyLevel: eventual and
 	// $count=true, needed for endsWith, ne, NOT, $search, $filter with
@@ -46,6 +47,17 @@ func (q Query) values() url.Values {
 		v.Set("$count", "true")
 	}
 	return v
+}
+
+// maxPage is the largest $top Graph accepts.
+const maxPage = 999
+
+// withBigPages sets Top to the largest page unless the caller chose one.
+func (q Query) withBigPages() Query {
+	if q.Top == 0 {
+		q.Top = maxPage
+	}
+	return q
 }
 
 // listRequest builds the first-page request of a collection.

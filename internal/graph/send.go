@@ -161,6 +161,9 @@ func wrapFailure(r *Request, err error) error {
 }
 
 func (c *Client) logRequest(r *Request, status int, requestID string, dur time.Duration, ru int, batched bool, err error) {
+	if !c.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
 	attrs := []slog.Attr{
 		slog.String("method", r.Method), slog.String("path", r.Template),
 		slog.Int("status", status), slog.String("request-id", requestID),

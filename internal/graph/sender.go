@@ -49,8 +49,12 @@ func (c *Client) sendUnits(units []*unit) {
 	var calls []*call
 	for _, u := range units {
 		if u.calls[0].ctx.Err() != nil || !claimAll(u) {
+			cause := u.calls[0].ctx.Err()
+			if cause == nil {
+				cause = ErrClosed // only Close ends a queued call otherwise
+			}
 			for _, cl := range u.calls {
-				cl.abandon(cl.ctx.Err())
+				cl.abandon(cause)
 			}
 			w, r := unitCost(u)
 			c.pacer.cancel(tk, w, r)

@@ -86,7 +86,7 @@ func filterProperty(filter string) string {
 
 // ListUsers walks GET /users page by page.
 func (c *Client) ListUsers(ctx context.Context, q Query) iter.Seq2[User, error] {
-	return list[User](ctx, c, listRequest("/users", "/users", q))
+	return list[User](ctx, c, listRequest("/users", "/users", q.withBigPages()))
 }
 
 // PatchUserRequest is PATCH /users/{id} with only the given properties.
