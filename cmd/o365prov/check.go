@@ -6,6 +6,7 @@ import (
 
 	"github.com/o365prov/o365prov/internal/config"
 	"github.com/o365prov/o365prov/internal/mapping"
+	"github.com/o365prov/o365prov/internal/provision"
 	"github.com/spf13/cobra"
 )
 
@@ -65,4 +66,18 @@ func checkExpressions(cfg *config.Config) *config.Problems {
 	}
 	sort.SliceStable(ps.List, func(i, j int) bool { return ps.List[i].Line < ps.List[j].Line })
 	return ps
+}
+
+// openSystem loads a configuration and assembles o365prov from it.
+func openSystem(cmd *cobra.Command, a *app, cfgPath string, o provision.Options) (*provision.System, error) {
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	if o.Logger == nil {
+		if o.Logger, err = a.logger(); err != nil {
+			return nil, err
+		}
+	}
+	return provision.Open(cmd.Context(), cfg, o)
 }

@@ -46,6 +46,13 @@ var subcommands = []func(*app) *cobra.Command{
 	newVersionCmd,
 	newInitCmd,
 	newCheckCmd,
+	newSyncCmd,
+	newPlanCmd,
+	newRunCmd,
+	newChannelCmd,
+	newStatusCmd,
+	newAuditCmd,
+	newDemoCmd,
 	newFakeTenantCmd,
 	newGenLDIFCmd,
 }

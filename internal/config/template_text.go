@@ -153,8 +153,8 @@ channels:
       # instead of creating new ones ("" never adopts).
       adoptExistingGroups: ""
       # A plan that disables or deletes more than count users, or more than
-      # percent of the channel, waits for ` + "`o365prov plan approve`" + ` (0 turns a
-      # limit off).
+      # percent of the channel (and more than 5), waits for
+      # ` + "`o365prov plan approve`" + ` (0 turns a limit off).
       deleteThreshold:
         count: {{.Channel.Options.DeleteThreshold.Count}}
         percent: {{.Channel.Options.DeleteThreshold.Percent}}

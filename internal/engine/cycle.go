@@ -29,7 +29,11 @@ func (e *Engine) Plan(ctx context.Context, mode Mode) (*Plan, error) {
 			return nil, fmt.Errorf("read channel %s: %w", e.ch.Name, err)
 		}
 		if len(cs.Watermark) > 0 {
-			return e.planIncremental(ctx, cs.Watermark)
+			plan, err := e.planIncremental(ctx, cs.Watermark)
+			if !errors.Is(err, ErrStaleWatermark) {
+				return plan, err
+			}
+			e.log.Info("directory cannot continue from the watermark; reading everything", "channel", e.ch.Name, "err", err)
 		}
 	}
 	return e.planFull(ctx)
@@ -104,6 +108,9 @@ func (e *Engine) planIncremental(ctx context.Context, since []byte) (*Plan, erro
 		}
 		return nil
 	})
+	if errors.Is(err, ErrStaleWatermark) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, abort("read changes", err)
 	}
@@ -153,17 +160,25 @@ func (e *Engine) retryDue(ctx context.Context, p *planner, read func(Entry) erro
 	if err != nil {
 		return fmt.Errorf("read failed objects: %w", err)
 	}
-	var users []string
 	for _, o := range due {
-		if o.Kind == state.KindUser && !p.seen[o.GUID] {
-			users = append(users, o.GUID)
+		if o.Kind != state.KindUser || p.seen[o.GUID] || o.DN == "" {
+			continue
 		}
-	}
-	if len(users) == 0 {
-		return nil
-	}
-	if err := e.source.Lookup(ctx, KindUser, users, e.userAttrs(), read); err != nil {
-		return abort("re-read failed users", err)
+		en, err := e.source.Lookup(ctx, KindUser, o.DN, e.userAttrs())
+		if errors.Is(err, ErrNotInSource) {
+			// Gone since: the next full cycle deprovisions it if it was
+			// provisioned; nothing to retry.
+			continue
+		}
+		if err != nil {
+			return abort("re-read "+o.DN, err)
+		}
+		if en.GUID != o.GUID {
+			continue // another entry took the DN; the full cycle sorts it out
+		}
+		if err := read(en); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -129,6 +129,8 @@ func TestGuardHoldsMassDeprovisioning(t *testing.T) {
 		{"more than the count is held", plan(501, 100000), def, true, "501 objects, more than the threshold of 500"},
 		{"a zero count turns the count off", plan(501, 100000), config.DeleteThreshold{Percent: 10}, false, ""},
 		{"both zero never hold", plan(5000, 5000), config.DeleteThreshold{}, false, ""},
+		{"a small channel may lose a few without approval", plan(5, 8), def, false, ""},
+		{"beyond the floor the percentage holds a small channel", plan(6, 8), def, true, "6 of 8 users"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

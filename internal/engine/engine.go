@@ -63,10 +63,18 @@ type Source interface {
 	// Enumerate lists the GUID and DN of every in-scope user or group; a nil
 	// error means every page came back.
 	Enumerate(ctx context.Context, kind Kind, fn func(guid, dn string) error) error
-	// Lookup reads in-scope entries by GUID (those that are gone are simply
-	// not returned): used to retry objects that failed.
-	Lookup(ctx context.Context, kind Kind, guids []string, attrs []string, fn func(Entry) error) error
+	// Lookup reads one in-scope entry by DN (to retry an object that
+	// failed); an entry gone or out of scope is an error wrapping
+	// ErrNotInSource.
+	Lookup(ctx context.Context, kind Kind, dn string, attrs []string) (Entry, error)
 }
+
+// ErrNotInSource: Lookup found no in-scope entry at that DN.
+var ErrNotInSource = errors.New("not in the directory's scope")
+
+// ErrStaleWatermark: the directory cannot continue from the watermark
+// (another server, algorithm or scope); the cycle reads everything.
+var ErrStaleWatermark = errors.New("watermark cannot be continued")
 
 // Store is what the engine needs of state.
 type Store interface {

@@ -235,6 +235,15 @@ func (p *Plan) summary() string {
 	return strings.Join(parts, ", ")
 }
 
+// detail is what the audit log keeps of an operation: the change and why.
+func (op Op) detail() string {
+	d := op.describe()
+	if d == "" {
+		return op.Reason
+	}
+	return d + " — " + op.Reason
+}
+
 // describe is the CHANGE column: which fields, licences, members.
 func (op Op) describe() string {
 	switch op.Type {

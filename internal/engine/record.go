@@ -47,12 +47,12 @@ func (e *Engine) recordSuccess(ctx context.Context, r opResult, cycle int64) err
 		if err := e.store.AddMembers(ctx, e.ch.Name, op.GUID, op.Members); err != nil {
 			return fmt.Errorf("record members of %s: %w", op.Name, err)
 		}
-		return e.audit(ctx, op, cycle, "ok", r.request, op.describe())
+		return e.audit(ctx, op, cycle, "ok", r.request, op.detail())
 	case OpRemoveMember:
 		if err := e.store.RemoveMembers(ctx, e.ch.Name, op.GUID, []string{op.Target}); err != nil {
 			return fmt.Errorf("record members of %s: %w", op.Name, err)
 		}
-		return e.audit(ctx, op, cycle, "ok", r.request, op.describe())
+		return e.audit(ctx, op, cycle, "ok", r.request, op.detail())
 	}
 	o, err := e.object(ctx, op.Kind, op.GUID, op.DN)
 	if err != nil {
@@ -89,7 +89,7 @@ func (e *Engine) recordSuccess(ctx context.Context, r opResult, cycle int64) err
 	if err := e.store.PutObject(ctx, o); err != nil {
 		return fmt.Errorf("record %s of %s: %w", op.Type, op.Name, err)
 	}
-	return e.audit(ctx, op, cycle, "ok", r.request, op.describe())
+	return e.audit(ctx, op, cycle, "ok", r.request, op.detail())
 }
 
 // recordFailure marks the object failed, to be retried with backoff.

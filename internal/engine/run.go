@@ -24,6 +24,8 @@ type Engine struct {
 	log      *slog.Logger
 	progress Progress
 	workers  int
+	leases   Leases
+	holder   string
 }
 
 // Option configures an Engine.

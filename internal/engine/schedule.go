@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/o365prov/o365prov/internal/state"
 )
 
 // Watcher is a Source that can push changes (syncrepl, DirSync). Watch
@@ -21,20 +19,11 @@ type Watcher interface {
 // ErrPushUnsupported is returned by Watch when the directory cannot push.
 var ErrPushUnsupported = errors.New("the directory cannot push changes")
 
-// Leases lets one node of several run each channel (clustered state).
-type Leases interface {
-	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) error
-	RenewLease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) error
-	ReleaseLease(ctx context.Context, name, holder string) error
-}
-
 // Runner runs channels on their schedules until its context ends:
 // incremental cycles every interval (sooner when the directory pushes a
 // change), a full cycle every fullSyncInterval.
 type Runner struct {
 	Engines []*Engine
-	Leases  Leases // nil: this process runs every channel
-	Holder  string // this node's name in leases
 	Log     *slog.Logger
 	// Debounce gathers pushed changes that arrive together into one cycle.
 	Debounce time.Duration
@@ -79,7 +68,6 @@ func (r *Runner) runChannel(ctx context.Context, e *Engine) {
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			r.release(e)
 			return
 		case <-timer.C:
 		case <-pushed:
@@ -87,7 +75,6 @@ func (r *Runner) runChannel(ctx context.Context, e *Engine) {
 			// Let a burst of changes settle into one cycle.
 			select {
 			case <-ctx.Done():
-				r.release(e)
 				return
 			case <-time.After(r.Debounce):
 			}
@@ -122,20 +109,8 @@ func (r *Runner) watch(ctx context.Context, e *Engine, w Watcher, pushed chan<- 
 	}
 }
 
-// cycle runs one cycle of a channel when this node holds its lease.
+// cycle runs one cycle of a channel (the engine takes the channel's lease).
 func (r *Runner) cycle(ctx context.Context, e *Engine) {
-	if r.Leases != nil {
-		ttl := max(3*e.ch.Interval, 5*time.Minute)
-		err := r.Leases.AcquireLease(ctx, "channel/"+e.ch.Name, r.Holder, ttl, e.clock())
-		if errors.Is(err, state.ErrLeaseHeld) {
-			r.Log.Debug("another node runs this channel", "channel", e.ch.Name)
-			return
-		}
-		if err != nil {
-			r.Log.Error("acquire channel lease", "channel", e.ch.Name, "err", err)
-			return
-		}
-	}
 	mode, err := e.dueMode(ctx)
 	if err != nil {
 		r.Log.Error("read channel state", "channel", e.ch.Name, "err", err)
@@ -150,20 +125,15 @@ func (r *Runner) cycle(ctx context.Context, e *Engine) {
 	case ctx.Err() != nil:
 	case errors.Is(err, ErrHeld):
 		r.Log.Warn("cycle held for approval", "channel", e.ch.Name, "err", err)
+	case errors.Is(err, ErrBusy):
+		r.Log.Debug("another process runs this channel now", "channel", e.ch.Name, "err", err)
 	case err != nil:
 		r.Log.Error("cycle failed", "channel", e.ch.Name, "mode", mode, "err", err)
+	case res.Plan.Empty():
+		r.Log.Debug("cycle done, nothing to do", "channel", e.ch.Name, "mode", mode, "took", time.Since(start).Round(time.Millisecond))
 	default:
 		r.Log.Info("cycle done", "channel", e.ch.Name, "mode", mode, "ops", len(res.Plan.Ops),
 			"succeeded", res.Succeeded, "failed", res.Failed, "writes", res.Writes, "took", time.Since(start).Round(time.Millisecond))
-	}
-}
-
-func (r *Runner) release(e *Engine) {
-	if r.Leases == nil {
-		return
-	}
-	if err := r.Leases.ReleaseLease(context.Background(), "channel/"+e.ch.Name, r.Holder); err != nil {
-		r.Log.Warn("release channel lease", "channel", e.ch.Name, "err", err)
 	}
 }
 

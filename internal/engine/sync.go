@@ -23,6 +23,11 @@ type SyncOptions struct {
 // cycle returns ErrHeld; the watermark moves only when the plan was applied,
 // so nothing found in this cycle is lost.
 func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Result, error) {
+	ctx, release, err := e.hold(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if !opts.DryRun {
 		if err := e.applyApproved(ctx); err != nil {
 			return nil, err
@@ -69,7 +74,7 @@ func (e *Engine) cycle(ctx context.Context, opts SyncOptions, cycle *state.Cycle
 		return &Result{Plan: plan}, nil
 	}
 	if plan.Held != "" {
-		return &Result{Plan: plan}, e.hold(ctx, plan)
+		return &Result{Plan: plan}, e.holdPlan(ctx, plan)
 	}
 	res, err := e.apply(ctx, plan, cycle.ID)
 	if res != nil {
@@ -108,10 +113,10 @@ func (e *Engine) commit(ctx context.Context, plan *Plan) error {
 	return nil
 }
 
-// hold stores a plan for an operator's decision. A plan identical to one
+// holdPlan stores a plan for an operator's decision. A plan identical to one
 // already held keeps that one (its id stays what the operator saw); any
 // other held plan of the channel is superseded.
-func (e *Engine) hold(ctx context.Context, plan *Plan) error {
+func (e *Engine) holdPlan(ctx context.Context, plan *Plan) error {
 	body, err := json.Marshal(plan)
 	if err != nil {
 		return fmt.Errorf("encode plan %s: %w", plan.ID, err)

@@ -29,6 +29,14 @@ func (p *planner) planUser(ctx context.Context, su *sourceUser) error {
 	case !su.enabled && o.UserDisableDelete:
 		p.deprovision(KindUser, st, "disabled in the directory")
 		return nil
+	case !su.enabled && st.Lifecycle == state.LifecycleActive:
+		// deprovision reports that userDisableDelete keeps it enabled;
+		// its attributes are still kept up to date.
+		p.deprovision(KindUser, st, "disabled in the directory")
+		if o.UserUpdate {
+			p.updateUser(ctx, su, st.Applied, OpUpdateUser, "changed in the directory")
+		}
+		return nil
 	case st.Lifecycle == state.LifecycleDisabled && su.enabled:
 		if !o.UserUpdate {
 			p.skip(su, "enabled again in the directory, but userUpdate is off, so it stays disabled")

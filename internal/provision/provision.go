@@ -1,0 +1,182 @@
+// Package provision assembles o365prov from a configuration: the state
+// store, one Graph client for the tenant, and for each channel its
+// directory and engine, joined through the engine's interfaces.
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/o365prov/o365prov/internal/config"
+	"github.com/o365prov/o365prov/internal/directory"
+	"github.com/o365prov/o365prov/internal/engine"
+	"github.com/o365prov/o365prov/internal/graph"
+	"github.com/o365prov/o365prov/internal/state"
+	"github.com/o365prov/o365prov/internal/state/sqlite"
+)
+
+// Options tune how a System is assembled.
+type Options struct {
+	Logger *slog.Logger
+	// HTTPClient carries Graph and token requests (tests trust the fake
+	// tenant's certificate with it); default from the target's settings.
+	HTTPClient *http.Client
+	// Channels limits which channels are opened (all when empty).
+	Channels []string
+	// Clock is the engine's time; default the wall clock.
+	Clock func() time.Time
+	// Progress reports long applies (a bar on a terminal).
+	Progress engine.Progress
+	// GraphLimits overrides the client's pacing (benchmarks at a time scale).
+	GraphLimits *graph.Limits
+	// GraphRetry overrides the client's retry policy.
+	GraphRetry *graph.RetryPolicy
+}
+
+// System is an assembled o365prov: close it when done.
+type System struct {
+	Config  *config.Config
+	Store   state.Store
+	Graph   *graph.Client
+	Engines []*engine.Engine
+	dirs    []*directory.Directory
+}
+
+// OpenStore opens the configured state store.
+func OpenStore(ctx context.Context, s config.State) (state.Store, error) {
+	switch s.Driver {
+	case "sqlite":
+		st, err := sqlite.Open(ctx, s.DSN.Value())
+		if err != nil {
+			return nil, fmt.Errorf("open state: %w", err)
+		}
+		return st, nil
+	default:
+		return nil, fmt.Errorf("state driver %q is not available in this build (use sqlite)", s.Driver)
+	}
+}
+
+// Open assembles the system. Each channel's directory is connected and
+// bound here, so an unreachable server or a refused bind is reported at
+// start with the channel's name.
+func Open(ctx context.Context, cfg *config.Config, o Options) (sys *System, err error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	sys = &System{Config: cfg}
+	defer func() {
+		if err != nil {
+			sys.Close()
+			sys = nil
+		}
+	}()
+	if sys.Store, err = OpenStore(ctx, cfg.State); err != nil {
+		return nil, err
+	}
+	gopts := graph.Options{HTTPClient: o.HTTPClient, MaxThreads: maxThreads(cfg), Logger: o.Logger.With("component", "graph"), Limits: o.GraphLimits}
+	if o.GraphRetry != nil {
+		gopts.Retry = *o.GraphRetry
+	}
+	if sys.Graph, err = graph.New(cfg.Target, gopts); err != nil {
+		return nil, fmt.Errorf("graph client: %w", err)
+	}
+	for _, ch := range cfg.Channels {
+		if !wanted(ch.Name, o.Channels) {
+			continue
+		}
+		e, err := sys.openChannel(ctx, ch, o)
+		if err != nil {
+			return nil, err
+		}
+		sys.Engines = append(sys.Engines, e)
+	}
+	if len(o.Channels) > 0 && len(sys.Engines) != len(o.Channels) {
+		return nil, fmt.Errorf("no channel named %v in %s", o.Channels, cfg.File)
+	}
+	return sys, nil
+}
+
+func (s *System) openChannel(ctx context.Context, ch config.Channel, o Options) (*engine.Engine, error) {
+	log := o.Logger.With("channel", ch.Name)
+	dopts := []directory.Option{
+		directory.WithLogger(log.With("component", "directory")),
+		directory.WithProblemHandler(func(p directory.Problem) {
+			log.Warn("directory entry skipped", "dn", p.DN, "reason", p.Reason)
+		}),
+	}
+	d, err := directory.Open(ctx, ch.Source, dopts...)
+	if err != nil {
+		return nil, fmt.Errorf("channel %s: %w", ch.Name, err)
+	}
+	s.dirs = append(s.dirs, d)
+	eopts := []engine.Option{engine.WithLogger(log), engine.WithLeases(s.Store, holderName())}
+	if o.Clock != nil {
+		eopts = append(eopts, engine.WithClock(o.Clock))
+	}
+	if o.Progress != nil {
+		eopts = append(eopts, engine.WithProgress(o.Progress))
+	}
+	e, err := engine.New(ch, source{d: d, groups: ch.Source.Groups != nil}, target{c: s.Graph}, s.Store, eopts...)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Engine returns a channel's engine.
+func (s *System) Engine(name string) (*engine.Engine, bool) {
+	for _, e := range s.Engines {
+		if e.Name() == name {
+			return e, true
+		}
+	}
+	return nil, false
+}
+
+// Close releases everything Open took.
+func (s *System) Close() error {
+	var errs []error
+	for _, d := range s.dirs {
+		errs = append(errs, d.Close())
+	}
+	if s.Graph != nil {
+		errs = append(errs, s.Graph.Close())
+	}
+	if s.Store != nil {
+		errs = append(errs, s.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// maxThreads is the widest channel's maxThreads: the channels share one
+// client, as they share the tenant's write budget.
+func maxThreads(cfg *config.Config) int {
+	n := 0
+	for _, ch := range cfg.Channels {
+		n = max(n, ch.MaxThreads)
+	}
+	return max(n, 1)
+}
+
+// holderName names this process in channel leases.
+func holderName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d", host, os.Getpid())
+}
+
+func wanted(name string, only []string) bool {
+	if len(only) == 0 {
+		return true
+	}
+	for _, o := range only {
+		if o == name {
+			return true
+		}
+	}
+	return false
+}

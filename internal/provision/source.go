@@ -1,0 +1,102 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/o365prov/o365prov/internal/directory"
+	"github.com/o365prov/o365prov/internal/engine"
+)
+
+// source is the engine's view of a channel's directory.
+type source struct {
+	d      *directory.Directory
+	groups bool // the channel provisions groups
+}
+
+func kindOf(k engine.Kind) directory.Kind {
+	if k == engine.KindGroup {
+		return directory.KindGroup
+	}
+	return directory.KindUser
+}
+
+func toEntry(e directory.Entry) engine.Entry {
+	return engine.Entry{DN: e.DN, GUID: e.GUID, RawGUID: e.RawGUID, Enabled: e.Enabled, Attributes: e.Attributes, Members: e.Members}
+}
+
+func (s source) Users(ctx context.Context, attrs []string, fn func(engine.Entry) error) error {
+	_, err := s.d.Users(ctx, attrs, func(e directory.Entry) error { return fn(toEntry(e)) })
+	return err
+}
+
+func (s source) Groups(ctx context.Context, attrs []string, fn func(engine.Entry) error) error {
+	_, err := s.d.Groups(ctx, attrs, func(e directory.Entry) error { return fn(toEntry(e)) })
+	return err
+}
+
+func (s source) Watermark(ctx context.Context) ([]byte, error) {
+	w, err := s.d.Watermark(ctx)
+	return []byte(w), err
+}
+
+// Changes reads what changed for users, then groups. It returns a watermark
+// taken before either read, so a change landing between the two is read
+// again next time rather than missed.
+func (s source) Changes(ctx context.Context, since []byte, attrs []string, fn func(engine.Change) error) ([]byte, error) {
+	next, err := s.d.Watermark(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the directory's position: %w", err)
+	}
+	kinds := []directory.Kind{directory.KindUser}
+	if s.groups {
+		kinds = append(kinds, directory.KindGroup)
+	}
+	for _, k := range kinds {
+		_, err := s.d.Changes(ctx, k, directory.Watermark(since), attrs, func(c directory.Change) error {
+			return fn(toChange(c))
+		})
+		if errors.Is(err, directory.ErrStaleWatermark) {
+			return nil, fmt.Errorf("%w: %w", engine.ErrStaleWatermark, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return []byte(next), nil
+}
+
+func toChange(c directory.Change) engine.Change {
+	switch c.Kind {
+	case directory.Left, directory.Deleted:
+		return engine.Change{Kind: engine.DeletedObject, GUID: c.Entry.GUID}
+	case directory.ScopeChanged:
+		return engine.Change{Kind: engine.ScopeChanged}
+	}
+	if c.Object == directory.KindGroup {
+		return engine.Change{Kind: engine.ChangedGroup, Entry: toEntry(c.Entry)}
+	}
+	return engine.Change{Kind: engine.ChangedUser, Entry: toEntry(c.Entry)}
+}
+
+func (s source) Enumerate(ctx context.Context, kind engine.Kind, fn func(guid, dn string) error) error {
+	return s.d.Enumerate(ctx, kindOf(kind), fn)
+}
+
+func (s source) Lookup(ctx context.Context, kind engine.Kind, dn string, attrs []string) (engine.Entry, error) {
+	e, err := s.d.Lookup(ctx, kindOf(kind), dn, attrs)
+	if errors.Is(err, directory.ErrNotFound) || errors.Is(err, directory.ErrNotInScope) {
+		return engine.Entry{}, fmt.Errorf("%w: %w", engine.ErrNotInSource, err)
+	}
+	return toEntry(e), err
+}
+
+// Watch forwards the directory's pushed changes as wake-ups.
+func (s source) Watch(ctx context.Context, fn func()) error {
+	err := s.d.Watch(ctx, func(directory.Event) { fn() })
+	if errors.Is(err, directory.ErrPushUnsupported) {
+		return fmt.Errorf("%w: %w", engine.ErrPushUnsupported, err)
+	}
+	return err
+}

@@ -1,0 +1,268 @@
+package provision_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/o365prov/o365prov/internal/config"
+	"github.com/o365prov/o365prov/internal/engine"
+	"github.com/o365prov/o365prov/internal/faketenant"
+	"github.com/o365prov/o365prov/internal/graph"
+	"github.com/o365prov/o365prov/internal/ldapserver"
+	"github.com/o365prov/o365prov/internal/provision"
+)
+
+// A world is one end-to-end setup: the embedded directory, the fake tenant
+// (served over TLS, with throttling, latency and replication lag on, its
+// clock ten times faster than the wall's), and o365prov between them.
+type world struct {
+	t      *testing.T
+	ctx    context.Context
+	dir    string
+	ldap   *ldapserver.Server
+	url    string
+	tenant *faketenant.Tenant
+	srv    *httptest.Server
+	clock  *testClock
+	sys    *provision.System
+	cfg    *config.Config
+	yaml   string
+}
+
+// tenantTimeScale runs the fake tenant's clock faster than the wall's, so
+// Graph's windows and lags keep their shape at test speed.
+const tenantTimeScale = 10
+
+type worldOption func(*worldSetup)
+
+type worldSetup struct {
+	ldif      string
+	channel   string // YAML appended to the channel (options, mapping…)
+	source    string // YAML appended to the source
+	tenantCfg func(*faketenant.Config)
+	replace   [][2]string
+}
+
+// withReplaced replaces text of the configuration before it is loaded.
+func withReplaced(old, new string) worldOption {
+	return func(s *worldSetup) { s.replace = append(s.replace, [2]string{old, new}) }
+}
+
+// withChannel adds YAML under the channel (indented four spaces).
+func withChannel(y string) worldOption { return func(s *worldSetup) { s.channel += y } }
+
+// withSource adds YAML under the channel's source (indented six spaces).
+func withSource(y string) worldOption { return func(s *worldSetup) { s.source += y } }
+
+func withLDIF(l string) worldOption { return func(s *worldSetup) { s.ldif = l } }
+
+func withTenant(f func(*faketenant.Config)) worldOption {
+	return func(s *worldSetup) { s.tenantCfg = f }
+}
+
+func newWorld(t *testing.T, opts ...worldOption) *world {
+	t.Helper()
+	setup := worldSetup{ldif: orgLDIF(8)}
+	for _, o := range opts {
+		o(&setup)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	w := &world{t: t, ctx: ctx, dir: t.TempDir(), clock: &testClock{}}
+
+	var err error
+	w.ldap, err = ldapserver.New(ldapserver.Options{LDIF: strings.NewReader(setup.ldif), AdminDN: "cn=admin,dc=contoso,dc=com", AdminPassword: "admin-Secret-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := w.ldap.Start(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.ldap.Close() })
+	w.url = "ldap://" + addr
+
+	tc := faketenant.DemoConfig()
+	tc.TimeScale = tenantTimeScale
+	tc.ReplicationLag = time.Second
+	tc.Latency = faketenant.LatencyConfig{Distribution: "uniform", Min: 20 * time.Millisecond, Max: 80 * time.Millisecond}
+	if setup.tenantCfg != nil {
+		setup.tenantCfg(&tc)
+	}
+	w.tenant, err = faketenant.New(tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.srv = httptest.NewTLSServer(w.tenant)
+	t.Cleanup(w.srv.Close)
+	ca := filepath.Join(w.dir, "tenant-ca.pem")
+	writePEM(t, ca, w.srv)
+
+	w.yaml = fmt.Sprintf(`
+state: {driver: sqlite, dsn: %[1]s/state.db}
+target:
+  tenant: %[2]s
+  clientId: %[3]s
+  clientSecret: %[4]s
+  graphURL: %[5]s
+  loginURL: %[5]s
+  caFile: %[6]s
+channels:
+  - name: staff
+    interval: 1s
+    maxThreads: 8
+    source:
+      type: openldap
+      url: %[7]s
+      bindDN: cn=admin,dc=contoso,dc=com
+      password: admin-Secret-1
+      baseDN: dc=contoso,dc=com
+      users: {filter: "(objectClass=inetOrgPerson)"}
+      accountStatus: {algorithm: FLAG, attribute: nsAccountLock, flagValue: "true", flagMeansDisabled: true}
+      changeDetection: {push: "off"}
+%[8]s
+    mapping:
+      user:
+        skuId: '${o365Sku}'
+%[9]s`, w.dir, faketenant.DemoTenantID, faketenant.DemoClientID, faketenant.DemoClientSecret, w.srv.URL, ca, w.url, setup.source, setup.channel)
+	for _, r := range setup.replace {
+		if !strings.Contains(w.yaml, r[0]) {
+			t.Fatalf("withReplaced: %q not in the configuration", r[0])
+		}
+		w.yaml = strings.Replace(w.yaml, r[0], r[1], 1)
+	}
+	w.open()
+	return w
+}
+
+// open (re)assembles o365prov from the world's configuration.
+func (w *world) open() {
+	w.t.Helper()
+	if w.sys != nil {
+		w.sys.Close()
+	}
+	cfg, err := config.Parse("world.yaml", []byte(w.yaml))
+	if err != nil {
+		w.t.Fatalf("configuration: %v\n%s", err, w.yaml)
+	}
+	w.cfg = cfg
+	limits := graph.EntraLimits().Scaled(tenantTimeScale)
+	limits.WriteBurst = 200
+	retry := graph.RetryPolicy{LagBase: 20 * time.Millisecond, LagCap: 500 * time.Millisecond, TransientBase: 10 * time.Millisecond, TransientCap: 200 * time.Millisecond}
+	w.sys, err = provision.Open(w.ctx, cfg, provision.Options{Clock: w.clock.now, GraphLimits: &limits, GraphRetry: &retry})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { w.sys.Close() })
+}
+
+// reconfigure replaces part of the configuration and reassembles.
+func (w *world) reconfigure(old, new string) {
+	w.t.Helper()
+	if !strings.Contains(w.yaml, old) {
+		w.t.Fatalf("reconfigure: %q not in the configuration", old)
+	}
+	w.yaml = strings.Replace(w.yaml, old, new, 1)
+	w.open()
+}
+
+func (w *world) engine() *engine.Engine { return w.sys.Engines[0] }
+
+// sync runs one cycle and fails the test on an error.
+func (w *world) sync(mode engine.Mode) *engine.Result {
+	w.t.Helper()
+	res, err := w.engine().Sync(w.ctx, engine.SyncOptions{Mode: mode})
+	if err != nil {
+		w.t.Fatalf("%s sync: %v", mode, err)
+	}
+	for _, f := range res.Failures {
+		w.t.Logf("op %d %s failed: %s", f.Op, f.DN, f.Err)
+	}
+	return res
+}
+
+// writes is the number of writes the tenant accepted so far.
+func (w *world) writes() int64 { return w.tenant.Counters().WritesAccepted }
+
+// user finds a tenant user by UPN (deleted users excluded).
+func (w *world) user(upn string) (faketenant.User, bool) {
+	for _, u := range w.tenant.Users() {
+		if strings.EqualFold(u.UserPrincipalName, upn) && u.Deleted.IsZero() {
+			return u, true
+		}
+	}
+	return faketenant.User{}, false
+}
+
+func (w *world) mustUser(upn string) faketenant.User {
+	w.t.Helper()
+	u, ok := w.user(upn)
+	if !ok {
+		w.t.Fatalf("no user %s in the tenant", upn)
+	}
+	return u
+}
+
+func (w *world) modify(dn string, changes ...ldapserver.Change) {
+	w.t.Helper()
+	if err := w.ldap.Modify(dn, changes...); err != nil {
+		w.t.Fatalf("modify %s: %v", dn, err)
+	}
+}
+
+// testClock is the engine's clock: the wall clock plus an offset tests move
+// forward (retry backoff, Entra's 30-day restore window).
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
+}
+
+func writePEM(t *testing.T, path string, srv *httptest.Server) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("-----BEGIN CERTIFICATE-----\n")
+	enc := base64Lines(srv.Certificate().Raw)
+	b.WriteString(enc)
+	b.WriteString("-----END CERTIFICATE-----\n")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func parseWorld(w *world) (*config.Config, error) { return config.Parse("world.yaml", []byte(w.yaml)) }
+
+// immutableIDOf is what o365prov writes as onPremisesImmutableId for an
+// entry: base64 of its entryUUID's bytes.
+func immutableIDOf(t *testing.T, w *world, dn string) string {
+	t.Helper()
+	e, err := w.ldap.Get(dn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := uuid.Parse(e.Value("entryUUID"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(u[:])
+}
