@@ -109,7 +109,9 @@ func TestLatency(t *testing.T) {
 		}
 		start := time.Now()
 		want(t, f.call(http.MethodGet, "/v1.0/domains", nil), http.StatusOK)
-		if d := time.Since(start); d < 40*time.Millisecond || d > 350*time.Millisecond {
+		// 400 ms of tenant time at 10x is 40 ms of wall time; a loaded
+		// machine may add to that but can never take less.
+		if d := time.Since(start); d < 40*time.Millisecond || d > 2*time.Second {
 			t.Fatalf("took %v, want about 40 ms", d)
 		}
 	})

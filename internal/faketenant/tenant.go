@@ -81,7 +81,7 @@ func New(cfg Config) (*Tenant, error) {
 	t.stats = newStats()
 	t.signin = newSigninState()
 	if cfg.StatePath != "" {
-		if err := t.startPersistence(cfg.StatePath); err != nil {
+		if err := t.startPersistence(cfg.resolvePath(cfg.StatePath)); err != nil {
 			return nil, err
 		}
 	}
