@@ -9,8 +9,11 @@
 // so a change made over LDAP wakes its change-notification searches at
 // once instead of on its 5-second poll.
 //
-// Provisioning takes several seconds: call Begin from TestMain so it runs
-// while other tests do, and Stop after m.Run:
+// Provisioning a domain takes several seconds (a minute on a busy
+// machine), so it is done once per machine and Samba version, into a
+// template in the temporary directory (o365prov-sambatest-domain-*), which
+// each instance copies (a fraction of a second). Call Begin from TestMain
+// so that the start overlaps other tests, and Stop after m.Run:
 //
 //	func TestMain(m *testing.M) {
 //		sambatest.Begin()
@@ -25,11 +28,15 @@
 package sambatest
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -171,42 +178,154 @@ func provision() (_ *Server, err error) {
 	if s.Dir, err = os.MkdirTemp("", "o365prov-samba-"); err != nil {
 		return nil, err
 	}
+	start := time.Now()
+	tmpl, err := template()
+	if err != nil {
+		return nil, err
+	}
+	if err := copyTree(tmpl, s.Dir); err != nil {
+		return nil, fmt.Errorf("copy the provisioned domain: %w", err)
+	}
+	conf := filepath.Join(s.Dir, "etc", "smb.conf")
+	b, err := os.ReadFile(conf)
+	if err != nil {
+		return nil, err
+	}
+	b = []byte(strings.ReplaceAll(string(b), tmpl, s.Dir))
+	b = []byte(strings.ReplaceAll(string(b), "interfaces = "+placeholderAddr, "interfaces = "+s.Addr))
+	if err := os.WriteFile(conf, b, 0o644); err != nil {
+		return nil, err
+	}
 	// Samba's own certificate names its host in the Common Name only,
 	// which Go (rightly) refuses: serve one with subject alternative names,
-	// as a real DC's certificate has.
-	certs, err := testcert.Write(s.Dir, []string{s.ServerName}, []net.IP{net.ParseIP(s.Addr)})
+	// as a real DC's certificate has, for this instance's address.
+	if err := os.MkdirAll(filepath.Join(s.Dir, "tls"), 0o700); err != nil {
+		return nil, err
+	}
+	certs, err := testcert.Write(filepath.Join(s.Dir, "tls"), []string{s.ServerName}, []net.IP{net.ParseIP(s.Addr)})
 	if err != nil {
 		return nil, err
 	}
 	s.CAFile = certs.CA
-	start := time.Now()
-	cmd := exec.Command(SambaTool, "domain", "provision",
-		"--server-role=dc", "--dns-backend=NONE", "--use-rfc2307",
-		"--targetdir="+s.Dir, "--realm="+realm, "--domain="+domain,
-		"--host-name="+hostName, "--adminpass="+AdminPassword,
-		"--option=interfaces = "+s.Addr,
-		"--option=bind interfaces only = yes",
-		"--option=netbios name = "+hostName,
-		"--option=log file = "+filepath.Join(s.Dir, "log.%m"),
-		// Only what LDAP needs: starts faster and listens on fewer ports.
-		"--option=server services = ldap",
-		"--option=dcerpc endpoint servers = ",
-		"--option=ldap server require strong auth = yes",
-		"--option=tls enabled = yes",
-		"--option=tls keyfile = "+certs.Key,
-		"--option=tls certfile = "+certs.Cert,
-		"--option=tls cafile = "+certs.CA,
-	)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return nil, fmt.Errorf("samba-tool domain provision: %v\n%s", err, tail(out))
-	}
 	s.ProvisionTime = time.Since(start)
 	s.logFile = filepath.Join(s.Dir, "samba.out")
 	if err := s.start(); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// placeholderAddr stands for the instance's address in the template.
+const placeholderAddr = "127.0.0.254"
+
+// template returns a provisioned domain to copy, provisioning it once per
+// machine and Samba version (several seconds, a minute on a busy machine)
+// under a lock, in the temporary directory. Only etc/smb.conf names the
+// directory and the address; the copy rewrites them.
+func template() (string, error) {
+	args := []string{"domain", "provision",
+		"--server-role=dc", "--dns-backend=NONE", "--use-rfc2307",
+		"--realm=" + realm, "--domain=" + domain,
+		"--host-name=" + hostName, "--adminpass=" + AdminPassword,
+		"--option=interfaces = " + placeholderAddr,
+		"--option=bind interfaces only = yes",
+		"--option=netbios name = " + hostName,
+		// Only what LDAP needs: starts faster and listens on fewer ports.
+		"--option=server services = ldap",
+		"--option=dcerpc endpoint servers = ",
+		"--option=ldap server require strong auth = yes",
+		"--option=tls enabled = yes",
+	}
+	version, _ := exec.Command(Samba, "--version").Output()
+	sum := sha256.Sum256([]byte(string(version) + strings.Join(args, "\x00") + "v1"))
+	dir := filepath.Join(os.TempDir(), "o365prov-sambatest-domain-"+hex.EncodeToString(sum[:6]))
+	lock, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(filepath.Join(dir, "etc", "smb.conf")); err == nil {
+		return dir, nil
+	}
+	tmp := fmt.Sprintf("%s.tmp%d", dir, os.Getpid())
+	os.RemoveAll(tmp)
+	args = append(args,
+		"--targetdir="+tmp,
+		"--option=log file = "+filepath.Join(tmp, "log.%m"),
+		// Everything in the instance's directory, so that instances of
+		// several test binaries do not meet (pid file, sockets).
+		"--option=pid directory = "+filepath.Join(tmp, "run"),
+		"--option=ncalrpc dir = "+filepath.Join(tmp, "run", "ncalrpc"),
+		"--option=winbindd socket directory = "+filepath.Join(tmp, "run", "winbindd"),
+		"--option=tls keyfile = "+filepath.Join(tmp, "tls", "server.key"),
+		"--option=tls certfile = "+filepath.Join(tmp, "tls", "server.pem"),
+		"--option=tls cafile = "+filepath.Join(tmp, "tls", "ca.pem"),
+	)
+	if out, err := exec.Command(SambaTool, args...).CombinedOutput(); err != nil {
+		os.RemoveAll(tmp)
+		return "", fmt.Errorf("samba-tool domain provision: %v\n%s", err, tail(out))
+	}
+	// The paths in smb.conf name tmp: make them name dir.
+	conf := filepath.Join(tmp, "etc", "smb.conf")
+	b, err := os.ReadFile(conf)
+	if err == nil {
+		err = os.WriteFile(conf, []byte(strings.ReplaceAll(string(b), tmp, dir)), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, dir)
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
+		return "", err
+	}
+	return dir, nil
+}
+
+// copyTree copies the directory src into dst (which exists), keeping modes.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, info.Mode().Perm())
+		case d.Type()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		case d.Type().IsRegular():
+			in, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			out, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, info.Mode().Perm())
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(out, in); err != nil {
+				out.Close()
+				return err
+			}
+			return out.Close()
+		}
+		return nil // sockets and the like are not copied
+	})
 }
 
 // claimAddress picks 127.0.0.N no other test binary is using (a lock
