@@ -72,6 +72,27 @@ func BenchmarkMemory100kUsers(b *testing.B) {
 	}
 }
 
+// BenchmarkMemory50kMembers reports the heap one 50,000-member group adds
+// on top of its 100,000 users.
+func BenchmarkMemory50kMembers(b *testing.B) {
+	for range b.N {
+		tn, _, ids, _ := benchTenant(b, 100_000, 0)
+		runtime.GC()
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		gid, _ := tn.AddGroup(SeedGroup{Properties: map[string]any{"displayName": "Big", "mailNickname": "big", "securityEnabled": true, "mailEnabled": false}})
+		if err := tn.AddMembers(gid, ids[:50_000]...); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/1e6, "MB/50k-members")
+		runtime.KeepAlive(tn)
+	}
+}
+
 func BenchmarkAt100kUsers(b *testing.B) {
 	tn, tok, ids, gid := benchTenant(b, 100_000, 50_000)
 	b.ResetTimer()
