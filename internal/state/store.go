@@ -39,9 +39,9 @@ type Store interface {
 	DeleteObject(ctx context.Context, channel string, kind Kind, guid string) error
 	// Objects calls fn for each object of the kind, in GUID order (bytewise),
 	// while reading them. An error from fn stops the walk and is returned as
-	// is. fn may call the store, writes included; whether the walk then sees
-	// those writes is up to the store (SQLite reads one snapshot, PostgreSQL
-	// reads in pages).
+	// is. fn may call the store, writes included. The walk is not a
+	// snapshot: the SQL stores read pages of 1,000 in order, so a write past
+	// the walk's position may be seen.
 	Objects(ctx context.Context, channel string, kind Kind, fn func(Object) error) error
 	// CountObjects counts the channel's objects of the kind.
 	CountObjects(ctx context.Context, channel string, kind Kind) (int, error)

@@ -234,12 +234,13 @@ func benchQueryAudit(b *testing.B, s state.Store) func(b *testing.B) {
 	q := state.AuditQuery{Channel: "staff", Limit: 100}
 	return func(b *testing.B) {
 		es, err := s.QueryAudit(b.Context(), q)
-		if err != nil || len(es) != 100 {
-			b.Fatalf("%d entries, %v", len(es), err)
+		if err != nil {
+			b.Fatal(err)
 		}
-		q.BeforeID = es[len(es)-1].ID // page on, through older entries
-		if q.BeforeID < 200 {
-			q.BeforeID = 0
+		// Page on through older entries; start again after the oldest.
+		q.BeforeID = 0
+		if len(es) == q.Limit {
+			q.BeforeID = es[len(es)-1].ID
 		}
 	}
 }

@@ -47,10 +47,10 @@ type Store struct {
 
 var _ state.Store = (*Store)(nil)
 
-// flavor is how PostgreSQL differs: $n placeholders (the shared SQL's own)
-// and TIMESTAMPTZ columns.
+// flavor is how PostgreSQL differs: TIMESTAMPTZ columns, and membership
+// changes as one array (the shared SQL's $n placeholders are its own).
 func flavor() sqlstore.Flavor {
-	return sqlstore.Flavor{Time: func(t time.Time) any { return t }}
+	return sqlstore.Flavor{Time: func(t time.Time) any { return t }, Arrays: true}
 }
 
 // Open connects to the database dsn names (a URL or key=value string; it may

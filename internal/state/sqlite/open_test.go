@@ -150,3 +150,23 @@ func setSchemaVersion(t *testing.T, path string, v int64) {
 		t.Fatal(err)
 	}
 }
+
+// Settings may hold keys: nobody but the owner reads the file, its WAL or
+// its shared memory.
+func TestTheFilesAreTheOwnersAlone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s := open(t, path)
+	defer s.Close()
+	if err := s.PutSetting(t.Context(), "sso.signingKey", []byte("k")); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := fi.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s has mode %v, want -rw-------", filepath.Base(p), mode)
+		}
+	}
+}

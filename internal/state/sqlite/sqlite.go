@@ -144,7 +144,24 @@ func (s *Store) resolve(dsn string) (string, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return "", fmt.Errorf("open state database %s: is a directory, want a file", path)
 	}
+	if err := create(path); err != nil {
+		return "", fmt.Errorf("open state database %s: %w", path, err)
+	}
 	return path, nil
+}
+
+// create makes a new database file readable by its owner only: settings may
+// hold keys. SQLite gives its -wal and -shm files the database file's mode.
+// An existing file is left as it is.
+func create(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 func (s *Store) open(ctx context.Context, o options) error {

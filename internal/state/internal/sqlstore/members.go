@@ -39,9 +39,13 @@ func (s *Store) Members(ctx context.Context, channel, groupGUID string, fn func(
 
 // AddMembers implements state.Store.
 func (s *Store) AddMembers(ctx context.Context, channel, groupGUID string, memberGUIDs []string) error {
-	err := s.changeMembers(ctx, channel, groupGUID, memberGUIDs, func(n int) string {
-		return `INSERT INTO members (channel, group_guid, member_guid) VALUES ` +
-			placeholders("($1, $2, $?)", n) + ` ON CONFLICT DO NOTHING`
+	err := s.changeMembers(ctx, channel, groupGUID, memberGUIDs, memberChange{
+		array: `INSERT INTO members (channel, group_guid, member_guid)
+			SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`,
+		list: func(n int) string {
+			return `INSERT INTO members (channel, group_guid, member_guid) VALUES ` +
+				placeholders("($1, $2, $?)", n) + ` ON CONFLICT DO NOTHING`
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("add %d members to %s/%s: %w", len(memberGUIDs), channel, groupGUID, err)
@@ -51,9 +55,12 @@ func (s *Store) AddMembers(ctx context.Context, channel, groupGUID string, membe
 
 // RemoveMembers implements state.Store.
 func (s *Store) RemoveMembers(ctx context.Context, channel, groupGUID string, memberGUIDs []string) error {
-	err := s.changeMembers(ctx, channel, groupGUID, memberGUIDs, func(n int) string {
-		return `DELETE FROM members WHERE channel = $1 AND group_guid = $2
-			AND member_guid IN (` + placeholders("$?", n) + `)`
+	err := s.changeMembers(ctx, channel, groupGUID, memberGUIDs, memberChange{
+		array: `DELETE FROM members WHERE channel = $1 AND group_guid = $2 AND member_guid = ANY($3::text[])`,
+		list: func(n int) string {
+			return `DELETE FROM members WHERE channel = $1 AND group_guid = $2
+				AND member_guid IN (` + placeholders("$?", n) + `)`
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("remove %d members from %s/%s: %w", len(memberGUIDs), channel, groupGUID, err)
@@ -61,20 +68,30 @@ func (s *Store) RemoveMembers(ctx context.Context, channel, groupGUID string, me
 	return nil
 }
 
-// memberChunk is how many members one statement changes: a statement per
-// member costs several times more, and each database caps parameters
-// (SQLite 32766, PostgreSQL 65535).
+// memberChange is a membership statement in both forms: array takes the
+// members as $3, a text[] (Flavor.Arrays); list(n) takes n of them as $3….
+type memberChange struct {
+	array string
+	list  func(n int) string
+}
+
+// memberChunk is how many members one statement of a list change takes: a
+// statement per member costs several times more, and SQLite takes at most
+// 32766 parameters.
 const memberChunk = 500
 
-// changeMembers runs, in one transaction, the statement query(n) for each
-// chunk of n members; its parameters are $1 the channel, $2 the group and
-// $3… the members.
-func (s *Store) changeMembers(ctx context.Context, channel, groupGUID string, memberGUIDs []string, query func(n int) string) error {
+// changeMembers runs the change for every member in one transaction; $1 is
+// the channel, $2 the group.
+func (s *Store) changeMembers(ctx context.Context, channel, groupGUID string, memberGUIDs []string, c memberChange) error {
 	if err := state.ValidateMembers(channel, groupGUID, memberGUIDs); err != nil {
 		return err
 	}
 	if len(memberGUIDs) == 0 {
 		return nil
+	}
+	if s.flavor.Arrays {
+		_, err := s.exec(ctx, c.array, channel, groupGUID, memberGUIDs)
+		return err
 	}
 	return s.inTx(ctx, func(tx tx) error {
 		var (
@@ -92,7 +109,7 @@ func (s *Store) changeMembers(ctx context.Context, channel, groupGUID string, me
 					stmt.Close()
 				}
 				var err error
-				if stmt, err = tx.PrepareContext(ctx, s.q(query(len(chunk)))); err != nil {
+				if stmt, err = tx.PrepareContext(ctx, s.q(c.list(len(chunk)))); err != nil {
 					return err
 				}
 				size = len(chunk)

@@ -35,6 +35,12 @@ type Flavor struct {
 	// NULL everywhere). Reads accept an integer of microseconds since the
 	// epoch or a time.
 	Time func(time.Time) any
+	// Arrays passes a membership change as one text[] parameter
+	// (PostgreSQL): one statement, which the server matches by hashing,
+	// where a list of parameters is compared with every member of the group
+	// until statistics say otherwise. Without it, changes go in chunks of
+	// parameters (SQLite probes its index once for each).
+	Arrays bool
 }
 
 // Store implements state.Store over two pools: w for writes and r for reads,
