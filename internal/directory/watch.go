@@ -164,11 +164,20 @@ func (d *Directory) watchSyncrepl(ctx context.Context, fn func(Event)) error {
 	live, missed := false, false
 	for {
 		c, err := d.watchConn(ctx)
+		stop := func() bool { return false }
+		if err == nil {
+			// The connection has no request timeout: ending ctx closes it.
+			stop = context.AfterFunc(ctx, func() { c.Close() })
+		}
 		if err == nil && cookie == nil {
 			cookie, err = d.csnCookie(c)
 			if err != nil {
+				stop()
 				c.Close()
-				if !live {
+				if ctx.Err() != nil {
+					return nil
+				}
+				if !live && !isConnError(err) {
 					return fmt.Errorf("%w: %v", ErrPushUnsupported, err)
 				}
 			}
@@ -176,6 +185,7 @@ func (d *Directory) watchSyncrepl(ctx context.Context, fn func(Event)) error {
 		if err == nil {
 			var wasLive bool
 			wasLive, err = d.syncreplOnce(ctx, c, &cookie, fn, &missed)
+			stop()
 			c.Close()
 			live = live || wasLive
 			if ctx.Err() != nil {
@@ -361,7 +371,9 @@ func (d *Directory) watchNotify(ctx context.Context, fn func(Event)) error {
 			}
 		} else {
 			var wasLive bool
+			stop := context.AfterFunc(ctx, func() { c.Close() })
 			wasLive, err = d.notifyOnce(ctx, c, fn, &missed)
+			stop()
 			c.Close()
 			if ctx.Err() != nil {
 				return nil
@@ -380,8 +392,8 @@ func (d *Directory) watchNotify(ctx context.Context, fn func(Event)) error {
 	}
 }
 
-// notifyOnce registers the notification searches and forwards their
-// entries until one fails.
+// notifyOnce registers the notification search and forwards its entries
+// until it fails.
 func (d *Directory) notifyOnce(ctx context.Context, c *ldap.Conn, fn func(Event), missed *bool) (bool, error) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -413,7 +425,7 @@ func (d *Directory) notifyOnce(ctx context.Context, c *ldap.Conn, fn func(Event)
 		}
 	}()
 	// The server handles one connection's requests in order: when this
-	// read answers, the notification searches are registered.
+	// read answers, the notification search is registered.
 	if _, err := d.rootDSE(c, "currentTime"); err != nil {
 		return false, err
 	}

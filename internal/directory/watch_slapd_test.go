@@ -163,3 +163,36 @@ func TestPushUnsupported(t *testing.T) {
 		t.Fatalf("ENTRY_CSN without contextCSN: %v", summary(cs))
 	}
 }
+
+// Close stops Watch.
+func TestSlapdCloseStopsWatch(t *testing.T) {
+	t.Parallel()
+	srv := slapdtest.Start(t, slapdtest.Options{})
+	live := make(chan struct{}, 1)
+	d, err := Open(ctxT(t), srv.Source(), WithLogger(testLogger(t)), WithWatchStatus(func(s WatchStatus) {
+		if s.Live {
+			live <- struct{}{}
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.Watch(context.Background(), func(Event) {}) }()
+	<-live
+	d.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Watch after Close: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Watch still running after Close")
+	}
+	if err := d.Watch(context.Background(), func(Event) {}); err != ErrClosed {
+		t.Fatalf("Watch on a closed Directory: %v", err)
+	}
+	if _, err := d.Users(ctxT(t), nil, func(Entry) error { return nil }); !isErr(err, ErrClosed) {
+		t.Fatalf("Users on a closed Directory: %v", err)
+	}
+}
