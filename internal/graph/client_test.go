@@ -507,3 +507,39 @@ func TestARefusedRetryAfterALostAnswerIsAnUnknownOutcome(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+func TestA429PausesEverySender(t *testing.T) {
+	var mu sync.Mutex
+	var first time.Time
+	var after []time.Time
+	var c *Client
+	_, srv := newStub(t, func(r stubRequest) stubAnswer {
+		mu.Lock()
+		defer mu.Unlock()
+		now := c.clock.Now()
+		if first.IsZero() {
+			first = now
+			return stubAnswer{status: 429, header: map[string]string{"Retry-After": "5", "x-ms-throttle-information": "WriteLimitExceeded"}}
+		}
+		after = append(after, now)
+		return stubAnswer{status: 204}
+	})
+	c, _ = newStubClient(t, srv, func(o *Options) { o.BatchDelay = -1 })
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Go(func() {
+			if err := c.PatchUser(context.Background(), fmt.Sprintf("u%d", i), Properties{"a": 1}); err != nil {
+				t.Error(err)
+			}
+		})
+		if i == 0 {
+			time.Sleep(5 * time.Millisecond) // let the first one meet the 429 alone
+		}
+	}
+	wg.Wait()
+	for _, at := range after {
+		if d := at.Sub(first); d < 5*time.Second {
+			t.Errorf("a request went %v after a 429 that said Retry-After: 5", d)
+		}
+	}
+}

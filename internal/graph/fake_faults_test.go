@@ -249,3 +249,44 @@ func TestCancelledContextAgainstTheFakeTenant(t *testing.T) {
 		}
 	}
 }
+
+func TestAClientThatOverestimatesItsBudgetStillFinishes(t *testing.T) {
+	// Graph grants 150 writes per 150 s, a twentieth of what the client is
+	// configured for (other instances spend the rest, say): the client meets
+	// 429s, waits them out, lowers its quota towards what Graph lets it have
+	// and loses nothing. Time runs 300× here, not 1000×, so that the reduced
+	// budget (300 writes per wall second) binds before this machine's CPU
+	// does, even under -race.
+	f := newFixture(t, func(c *faketenant.Config, _ *config.Target, _ *graph.Options) {
+		c.TimeScale = 300
+		c.Throttling = faketenant.ThrottlingConfig{Profile: "custom", Limits: faketenant.Limits{AppTenantWrites: 150}}
+	})
+	ctx := context.Background()
+	const n = 600
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range 100 {
+		wg.Go(func() {
+			for i := range work {
+				if _, err := f.client.CreateUser(ctx, userProps(fmt.Sprintf("over%04d", i))); err != nil {
+					t.Errorf("create %d: %v", i, err)
+				}
+			}
+		})
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	s := f.stats.Snapshot()
+	if got := len(f.tenant.Users()); got != n {
+		t.Errorf("%d users, want %d", got, n)
+	}
+	// Without cutting its quota the client would meet a 429 for nearly
+	// every request it sends once the first window is spent.
+	if s.Throttled == 0 || s.Throttled > n/2 {
+		t.Errorf("%d throttled of %d requests", s.Throttled, s.Requests)
+	}
+	t.Logf("%d requests, %d throttled", s.Requests, s.Throttled)
+}

@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"math"
-	"sort"
 	"sync"
 	"time"
 )
@@ -73,118 +72,8 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// meter paces one quota two ways at once. A token bucket as deep as the
-// quota, refilled at quota/window, spreads spending evenly; a sliding
-// window log makes sure no span of one window ever holds more than the
-// quota, whether Graph counts with a continuously refilled bucket (graph.md
-// §6.2) or with a window whose units come back one span after they were
-// spent (the fake tenant). Spending that satisfies the window satisfies
-// both.
-type meter struct {
-	limit float64
-	span  time.Duration
-	rate  float64 // units per second at full speed
-
-	tokens float64
-	last   time.Time // bucket refilled up to here; in the future during a pause
-	// log holds the spends of the last window. A spend is dated by when it
-	// was booked until its answer comes back, then by the answer's time: Graph
-	// counted it somewhere in between, so the log never lets a spend leave
-	// before Graph's own window lets it go.
-	log []*spend
-}
-
-type spend struct {
-	at   time.Time
-	n    float64
-	done bool
-}
-
-func newMeter(quota int, span time.Duration, burst int, headroom float64, now time.Time) *meter {
-	limit := math.Max(1, math.Floor(float64(quota)*(1-headroom)+1e-6))
-	return &meter{limit: limit, span: span, rate: limit / span.Seconds(), tokens: math.Min(float64(burst), limit), last: now}
-}
-
-// bucketTime takes n tokens and returns when the bucket has paid for them.
-func (m *meter) bucketTime(now time.Time, n, factor float64) time.Time {
-	if now.After(m.last) {
-		m.tokens = math.Min(m.limit, m.tokens+m.rate*factor*now.Sub(m.last).Seconds())
-		m.last = now
-	}
-	m.tokens -= n
-	at := latest(now, m.last)
-	if m.tokens < 0 {
-		at = at.Add(time.Duration(-m.tokens / (m.rate * factor) * float64(time.Second)))
-	}
-	return at
-}
-
-// windowTime is the first time from t on at which n more units fit in the
-// window. Reservations come in time order, so a finished spend that has
-// left the window at t has left for good. A spend still on the wire is
-// assumed to end by t.
-func (m *meter) windowTime(t time.Time, n float64) time.Time {
-	live := m.log[:0]
-	used := 0.0
-	for _, e := range m.log {
-		if e.done && !t.Before(e.at.Add(m.span)) {
-			continue
-		}
-		live = append(live, e)
-		used += e.n
-	}
-	clear(m.log[len(live):])
-	m.log = live
-	need := used + n - m.limit
-	if need <= 0 || n > m.limit {
-		return t
-	}
-	ends := make([]time.Time, len(m.log))
-	order := make([]int, len(m.log))
-	for i, e := range m.log {
-		ends[i] = latest(e.at, t).Add(m.span)
-		if e.done {
-			ends[i] = e.at.Add(m.span)
-		}
-		order[i] = i
-	}
-	sort.Slice(order, func(a, b int) bool { return ends[order[a]].Before(ends[order[b]]) })
-	for _, i := range order {
-		need -= m.log[i].n
-		if need <= 0 {
-			return latest(t, ends[i])
-		}
-	}
-	return t
-}
-
-func (m *meter) record(at time.Time, n float64) *spend {
-	if n <= 0 {
-		return nil
-	}
-	e := &spend{at: at, n: n}
-	m.log = append(m.log, e)
-	return e
-}
-
-// forget removes a spend that never went out.
-func (m *meter) forget(e *spend) {
-	for i, x := range m.log {
-		if x == e {
-			m.log = append(m.log[:i], m.log[i+1:]...)
-			return
-		}
-	}
-}
-
-// pause empties the bucket until until: Graph said its own is empty.
-func (m *meter) pause(now, until time.Time, factor float64) {
-	m.bucketTime(now, 0, factor)
-	m.tokens, m.last = 0, latest(m.last, until)
-}
-
-// pacer spends the write and resource-unit budgets at Graph's own rate, and
-// slows down when Graph throttles anyway (someone else spends the same
+// pacer spends the write and resource-unit budgets at Graph's own rate,
+// and slows down when Graph throttles anyway (someone else spends the same
 // budget: another instance, the tenant-wide limit, a loaded service).
 type pacer struct {
 	clock Clock
@@ -195,9 +84,8 @@ type pacer struct {
 	// lastAt is the latest reservation: reservations are handed out in
 	// time order.
 	lastAt time.Time
-	// factor scales both refill rates: cut on a new throttling episode,
-	// raised back step by step while none comes.
-	factor        float64
+	// lastChange is when a quota last dropped or climbed; climbs come one
+	// recoverPeriod apart.
 	lastChange    time.Time
 	recoverPeriod time.Duration
 	pausedUntil   time.Time
@@ -206,23 +94,18 @@ type pacer struct {
 	epoch int
 }
 
-const (
-	throttleCut = 0.8
-	minFactor   = 0.25
-	recoverStep = 0.05
-	// recoverWindows is the quiet time between two raises, in write
-	// windows: 10 s for Graph's 150 s.
-	recoverWindows = 1.0 / 15
-)
+// recoverWindows is the quiet time between two climbs, in write windows:
+// 10 s for Graph's 150 s.
+const recoverWindows = 1.0 / 15
 
 func newPacer(l Limits, clock Clock) *pacer {
 	l = l.withDefaults()
 	now := clock.Now()
 	return &pacer{
-		clock:  clock,
-		writes: newMeter(l.Writes, l.WriteWindow, l.WriteBurst, l.Headroom, now),
-		ru:     newMeter(l.ResourceUnits, l.RUWindow, l.RUBurst, l.Headroom, now),
-		factor: 1, lastChange: now,
+		clock:         clock,
+		writes:        newMeter(l.Writes, l.WriteWindow, l.WriteBurst, l.Headroom, now),
+		ru:            newMeter(l.ResourceUnits, l.RUWindow, l.RUBurst, l.Headroom, now),
+		lastChange:    now,
 		recoverPeriod: time.Duration(float64(l.WriteWindow) * recoverWindows),
 	}
 }
@@ -268,8 +151,8 @@ func (p *pacer) reserve(writes, ru int) (*ticket, time.Time) {
 	p.recover(now)
 	w, r := float64(writes), float64(ru)
 	at := latest(now, latest(p.lastAt, p.pausedUntil))
-	at = latest(at, p.writes.bucketTime(now, w, p.factor))
-	at = latest(at, p.ru.bucketTime(now, r, p.factor))
+	at = latest(at, p.writes.bucketTime(now, w))
+	at = latest(at, p.ru.bucketTime(now, r))
 	at = latest(p.writes.windowTime(at, w), p.ru.windowTime(at, r))
 	p.lastAt = at
 	return &ticket{writes: p.writes.record(at, w), ru: p.ru.record(at, r), w: writes, r: ru, epoch: p.epoch}, at
@@ -331,37 +214,42 @@ func (p *pacer) finish(t *ticket, actualRU int) {
 
 // throttled records a 429: nothing more is sent until retryAfter has
 // passed, the bucket Graph says is exhausted is emptied (Graph's is), and,
-// at the start of a new throttling episode, the rate is cut.
+// at the start of a new throttling episode, its quota is cut.
 func (p *pacer) throttled(retryAfter time.Duration, information string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.clock.Now()
 	until := now.Add(retryAfter)
-	if !now.Before(p.pausedUntil) {
-		p.factor = math.Max(minFactor, p.factor*throttleCut)
+	var hit []*meter
+	switch information {
+	case "ResourceUnitLimitExceeded":
+		hit = []*meter{p.ru}
+	case "WriteLimitExceeded":
+		hit = []*meter{p.writes}
+	default:
+		hit = []*meter{p.writes, p.ru}
+	}
+	newEpisode := !now.Before(p.pausedUntil)
+	for _, m := range hit {
+		if newEpisode {
+			m.cut(now)
+		}
+		m.pause(now, until)
+	}
+	if newEpisode {
 		p.lastChange = now
 	}
 	p.pausedUntil = latest(p.pausedUntil, until)
-	switch information {
-	case "ResourceUnitLimitExceeded":
-		p.ru.pause(now, until, p.factor)
-	case "WriteLimitExceeded":
-		p.writes.pause(now, until, p.factor)
-	default:
-		p.ru.pause(now, until, p.factor)
-		p.writes.pause(now, until, p.factor)
-	}
 	p.epoch++
 }
 
-// recover raises the rate back toward full speed, one step per quiet
+// recover climbs back toward the configured quotas, one step per quiet
 // period.
 func (p *pacer) recover(now time.Time) {
-	for p.factor < 1 && now.Sub(p.lastChange) >= p.recoverPeriod {
+	for (p.writes.limit < p.writes.full || p.ru.limit < p.ru.full) && now.Sub(p.lastChange) >= p.recoverPeriod {
 		at := p.lastChange.Add(p.recoverPeriod)
-		p.writes.bucketTime(at, 0, p.factor)
-		p.ru.bucketTime(at, 0, p.factor)
-		p.factor = math.Min(1, p.factor+recoverStep)
+		p.writes.raise(at)
+		p.ru.raise(at)
 		p.lastChange = at
 	}
 }

@@ -130,15 +130,16 @@ func TestPacerReadsSpendResourceUnitsOnly(t *testing.T) {
 func TestPacerThrottledPausesCutsAndRecovers(t *testing.T) {
 	clock := newManualClock()
 	p := newPacer(EntraLimits(), clock)
+	full := p.writes.full
 	tk, _ := p.reserve(10, 10)
 	epoch := tk.epoch
 	p.throttled(2*time.Second, "WriteLimitExceeded")
-	if p.factor != throttleCut {
-		t.Fatalf("factor %v after a 429, want %v", p.factor, throttleCut)
+	if p.writes.limit != full*(1-maxCut) || p.ru.limit != p.ru.full {
+		t.Fatalf("write quota %v, RU quota %v after a write 429 with little spent: want the write quota halved only", p.writes.limit, p.ru.limit)
 	}
 	p.throttled(3*time.Second, "WriteLimitExceeded")
-	if p.factor != throttleCut {
-		t.Errorf("a second 429 of the same episode cut again: %v", p.factor)
+	if p.writes.limit != full*(1-maxCut) {
+		t.Errorf("a second 429 of the same episode cut again: %v", p.writes.limit)
 	}
 	tk2, at := p.reserve(1, 0)
 	epoch2 := tk2.epoch
@@ -152,10 +153,30 @@ func TestPacerThrottledPausesCutsAndRecovers(t *testing.T) {
 	if wait := at.Sub(clock.Now()); wait < 3*time.Second {
 		t.Errorf("a read during the pause may go in %v", wait)
 	}
-	clock.Advance(3*time.Second + p.recoverPeriod*4)
+	clock.Advance(3*time.Second + p.recoverPeriod*10)
 	p.reserve(0, 0)
-	if p.factor != 1 {
-		t.Errorf("after four quiet periods the factor is %v, want back at 1", p.factor)
+	if p.writes.limit != full {
+		t.Errorf("after ten quiet periods the quota is %v, want back at %v", p.writes.limit, full)
+	}
+}
+
+func TestThrottlingCutsTheQuotaToWhatWasSpent(t *testing.T) {
+	clock := newManualClock()
+	l := Limits{Writes: 1000, WriteWindow: 100 * time.Second, WriteBurst: 1000, ResourceUnits: 1e6, RUWindow: time.Second, Headroom: 1e-9}
+	p := newPacer(l, clock)
+	for range 800 {
+		tk, at := p.reserve(1, 0)
+		clock.Advance(at.Sub(clock.Now()))
+		p.finish(tk, -1)
+	}
+	// Graph refuses the 801st: it let this client have 800 per window.
+	p.throttled(time.Second, "WriteLimitExceeded")
+	if got := p.writes.limit; got != 760 {
+		t.Errorf("quota %v after a 429 with 800 spent, want 760 (95 %%)", got)
+	}
+	p.throttled(time.Second, "CPULimitExceeded")
+	if p.ru.limit != p.ru.full {
+		t.Error("a 429 of the same episode cut another quota")
 	}
 }
 
