@@ -183,9 +183,11 @@ func (e *Engine) retryDue(ctx context.Context, p *planner, read func(Entry) erro
 	return nil
 }
 
-// planGone deprovisions users the directory reports deleted, and — when the
-// scope group changed — those no longer in scope, found by enumerating the
-// scope. Enumeration must be complete; otherwise the cycle stops.
+// planGone deprovisions users the directory reports deleted or out of
+// scope. When a scope group changed it enumerates the scope (which must be
+// complete, or the cycle stops): users no longer in it are deprovisioned,
+// and users new to it — whose own entries did not change, so Changes did
+// not return them — are read and planned.
 func (e *Engine) planGone(ctx context.Context, p *planner, deleted []string, scopeChanged bool) error {
 	for _, g := range deleted {
 		o, err := e.store.Object(ctx, e.ch.Name, state.KindUser, g)
@@ -201,16 +203,41 @@ func (e *Engine) planGone(ctx context.Context, p *planner, deleted []string, sco
 	if !scopeChanged {
 		return nil
 	}
-	inScope := map[string]bool{}
-	if err := e.source.Enumerate(ctx, KindUser, func(guid, _ string) error { inScope[guid] = true; return nil }); err != nil {
+	inScope := map[string]string{}
+	if err := e.source.Enumerate(ctx, KindUser, func(guid, dn string) error { inScope[guid] = dn; return nil }); err != nil {
 		return abort("enumerate users in scope", err)
 	}
-	return e.store.Objects(ctx, e.ch.Name, state.KindUser, func(o state.Object) error {
-		if !inScope[o.GUID] && !p.seen[o.GUID] {
+	active := map[string]bool{}
+	err := e.store.Objects(ctx, e.ch.Name, state.KindUser, func(o state.Object) error {
+		_, in := inScope[o.GUID]
+		switch {
+		case !in && !p.seen[o.GUID]:
 			p.planMissingUser(&o)
+		case in && o.GraphID != "" && o.Lifecycle == state.LifecycleActive:
+			active[o.GUID] = true
 		}
 		return nil
 	})
+	if err != nil {
+		return fmt.Errorf("read state of channel %s: %w", e.ch.Name, err)
+	}
+	read := p.readUser(ctx)
+	for guid, dn := range inScope {
+		if active[guid] || p.seen[guid] {
+			continue
+		}
+		en, err := e.source.Lookup(ctx, KindUser, dn, e.userAttrs())
+		if errors.Is(err, ErrNotInSource) {
+			continue // gone again since the enumeration
+		}
+		if err != nil {
+			return abort("read "+dn+", new in scope", err)
+		}
+		if err := read(en); err != nil {
+			return err
+		}
+	}
+	return p.matchPending(ctx)
 }
 
 // finish resolves references, orders the plan and applies the guard.

@@ -83,6 +83,7 @@ type Store interface {
 	Object(ctx context.Context, channel string, kind state.Kind, guid string) (state.Object, error)
 	ObjectByDN(ctx context.Context, channel string, kind state.Kind, dn string) (state.Object, error)
 	PutObject(ctx context.Context, o state.Object) error
+	PutObjects(ctx context.Context, os []state.Object) error
 	DeleteObject(ctx context.Context, channel string, kind state.Kind, guid string) error
 	Objects(ctx context.Context, channel string, kind state.Kind, fn func(state.Object) error) error
 	CountObjects(ctx context.Context, channel string, kind state.Kind) (int, error)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/o365prov/o365prov/internal/state"
 )
@@ -36,32 +37,27 @@ type opResult struct {
 }
 
 // apply runs a plan's operations through the target, as many at once as
-// their dependencies allow. Results are recorded in state one at a time, by
-// this goroutine, before any operation that depends on them is released: a
-// crash repeats at most the operations in flight.
+// their dependencies allow. Results are recorded in state by this goroutine,
+// in groups (whatever has arrived), before any operation that depends on
+// them is released: a crash repeats at most the operations in flight.
+//
+// What depends on a new object waits e.settle after its creation: Entra's
+// replicas answer 404 for a while to references to a new object (graph.md
+// §7), and every such attempt would spend a write. Other work goes on
+// meanwhile, so the wait costs no throughput.
 func (e *Engine) apply(ctx context.Context, plan *Plan, cycle int64) (*Result, error) {
 	res := &Result{Plan: plan}
+	rc := e.newRecorder(cycle)
 	n := len(plan.Ops)
 	if n == 0 {
-		return res, e.recordProblems(ctx, plan)
+		return res, rc.problems(ctx, plan)
 	}
-	byID := make(map[int]*Op, n)
-	waiting := make(map[int]int, n)
-	dependents := map[int][]int{}
-	for i := range plan.Ops {
-		op := &plan.Ops[i]
-		byID[op.ID] = op
-		waiting[op.ID] = len(op.DependsOn)
-		for _, d := range op.DependsOn {
-			dependents[d] = append(dependents[d], op.ID)
-		}
-	}
+	s := newSchedule(plan)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ready := make(chan *Op, n)
 	results := make(chan opResult, n)
 	ids := &idCache{e: e, known: map[string]string{}}
-	blockedSet := map[int]bool{}
 	var wg sync.WaitGroup
 	for w := 0; w < min(e.workers, n); w++ {
 		wg.Add(1)
@@ -73,69 +69,106 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, cycle int64) (*Result, e
 		}()
 	}
 	defer func() { close(ready); wg.Wait() }()
-	for _, op := range plan.Ops {
-		if waiting[op.ID] == 0 {
-			ready <- byID[op.ID]
-		}
+	for _, op := range s.initial() {
+		ready <- op
 	}
 	e.progress.Start(n)
 	defer e.progress.Finish()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for done := 0; done < n; {
-		var r opResult
+		var wake <-chan time.Time
+		if at, ok := s.nextSettled(); ok {
+			timer.Reset(time.Until(at))
+			wake = timer.C
+		}
+		var batch []opResult
 		select {
-		case r = <-results:
+		case r := <-results:
+			batch = append(batch, r)
+		case <-wake:
+			for _, op := range s.settled(time.Now()) {
+				ready <- op
+			}
+			continue
 		case <-ctx.Done():
 			return res, ctx.Err()
 		}
-		done++
-		e.progress.Done(1)
+		batch = drain(results, batch)
+		freed, finished, err := e.record(ctx, rc, s, res, batch, ids)
+		if err != nil {
+			return res, err
+		}
+		done += finished
+		e.progress.Done(finished)
+		for _, op := range freed {
+			ready <- op
+		}
+	}
+	return res, rc.problems(ctx, plan)
+}
+
+// drain adds the results that have already arrived, without waiting.
+func drain(results <-chan opResult, batch []opResult) []opResult {
+	for {
+		select {
+		case r := <-results:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+}
+
+// record writes a group of results to state and returns the operations they
+// free (after the write), and how many operations they finished (blocked
+// dependents of failures included).
+func (e *Engine) record(ctx context.Context, rc *recorder, s *schedule, res *Result, batch []opResult, ids *idCache) ([]*Op, int, error) {
+	finished := 0
+	var succeeded []opResult
+	for _, r := range batch {
+		finished++
 		res.Writes += r.writes
 		if r.err != nil {
 			res.Failed++
 			res.Failures = append(res.Failures, OpFailure{Op: r.op.ID, DN: r.op.DN, Err: r.err.Error()})
-			if err := e.recordFailure(ctx, r, cycle); err != nil {
-				return res, err
+			if err := rc.failure(ctx, r); err != nil {
+				return nil, 0, err
 			}
-			blocked := e.block(ctx, r.op, dependents, byID, blockedSet, cycle)
+			var berr error
+			blocked := s.block(r.op, func(op *Op) {
+				if err := rc.blocked(ctx, op, r.op); err != nil && berr == nil {
+					berr = err
+				}
+			})
+			if berr != nil {
+				return nil, 0, berr
+			}
 			res.Blocked += blocked
-			done += blocked
-			e.progress.Done(blocked)
+			finished += blocked
 			continue
 		}
 		res.Succeeded++
 		if r.graphID != "" {
 			ids.set(r.op.GUID, r.graphID)
 		}
-		if err := e.recordSuccess(ctx, r, cycle); err != nil {
-			return res, err
+		if err := rc.success(ctx, r); err != nil {
+			return nil, 0, err
 		}
-		for _, d := range dependents[r.op.ID] {
-			if waiting[d]--; waiting[d] == 0 {
-				ready <- byID[d]
-			}
-		}
+		succeeded = append(succeeded, r)
 	}
-	return res, e.recordProblems(ctx, plan)
-}
-
-// block marks every operation that depends, directly or not, on a failed
-// one as waiting, and returns how many there were.
-func (e *Engine) block(ctx context.Context, failed *Op, dependents map[int][]int, byID map[int]*Op, seen map[int]bool, cycle int64) int {
-	n := 0
-	var walk func(id int)
-	walk = func(id int) {
-		for _, d := range dependents[id] {
-			if seen[d] {
-				continue
-			}
-			seen[d] = true
-			n++
-			e.recordBlocked(ctx, byID[d], failed, cycle)
-			walk(d)
-		}
+	if err := rc.flush(ctx); err != nil {
+		return nil, 0, err
 	}
-	walk(failed.ID)
-	return n
+	var freed []*Op
+	for _, r := range succeeded {
+		delay := time.Duration(0)
+		if r.op.Type == OpCreateUser || r.op.Type == OpCreateGroup {
+			delay = e.settle
+		}
+		freed = append(freed, s.release(r.op, time.Now().Add(delay))...)
+	}
+	return freed, finished, nil
 }
 
 // idCache resolves source GUIDs to Entra ids: those created in this apply,

@@ -15,6 +15,7 @@ type Leases interface {
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) error
 	RenewLease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) error
 	ReleaseLease(ctx context.Context, name, holder string) error
+	Leases(ctx context.Context) ([]state.Lease, error)
 }
 
 // ErrBusy: another process holds the channel's lease.
@@ -23,9 +24,12 @@ var ErrBusy = errors.New("channel is being run by another process")
 // leaseTTL is how long a lease outlives a process that died holding it.
 const leaseTTL = 2 * time.Minute
 
-// WithLeases makes every cycle hold the channel's lease, as holder.
-func WithLeases(l Leases, holder string) Option {
-	return func(e *Engine) { e.leases, e.holder = l, holder }
+// WithLeases makes every cycle hold the channel's lease, as holder. dead,
+// when set, tells a holder that is known to have died (a process of this
+// machine that no longer runs): its lease is taken over at once instead of
+// after it expires, so a daemon restarted after a crash resumes at once.
+func WithLeases(l Leases, holder string, dead func(holder string) bool) Option {
+	return func(e *Engine) { e.leases, e.holder, e.deadHolder = l, holder, dead }
 }
 
 // hold takes the channel's lease for the length of a cycle, renewing it in
@@ -37,6 +41,9 @@ func (e *Engine) hold(ctx context.Context) (context.Context, func(), error) {
 	}
 	name := "channel/" + e.ch.Name
 	err := e.leases.AcquireLease(ctx, name, e.holder, leaseTTL, e.clock())
+	if errors.Is(err, state.ErrLeaseHeld) && e.takeOverDead(ctx, name) {
+		err = e.leases.AcquireLease(ctx, name, e.holder, leaseTTL, e.clock())
+	}
 	if errors.Is(err, state.ErrLeaseHeld) {
 		return ctx, nil, fmt.Errorf("%w: %w", ErrBusy, err)
 	}
@@ -69,4 +76,22 @@ func (e *Engine) hold(ctx context.Context) (context.Context, func(), error) {
 		}
 	}
 	return ctx, release, nil
+}
+
+// takeOverDead releases a lease whose holder is known dead; true if it did.
+func (e *Engine) takeOverDead(ctx context.Context, name string) bool {
+	if e.deadHolder == nil {
+		return false
+	}
+	leases, err := e.leases.Leases(ctx)
+	if err != nil {
+		return false
+	}
+	for _, l := range leases {
+		if l.Name == name && l.Holder != e.holder && e.deadHolder(l.Holder) {
+			e.log.Warn("taking over the lease of a process that died", "channel", e.ch.Name, "holder", l.Holder)
+			return e.leases.ReleaseLease(ctx, name, l.Holder) == nil
+		}
+	}
+	return false
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/o365prov/o365prov/internal/config"
 )
 
@@ -71,23 +73,43 @@ func (p *planner) matchPending(ctx context.Context) error {
 			return fmt.Errorf("list users to match: %w", err)
 		}
 	}
+	found := make([]*TargetUser, len(p.pending))
+	if live != nil {
+		for i := range p.pending {
+			found[i] = live.find(p.pending[i].desired.String("onPremisesImmutableId"), p.pending[i].desired.String("userPrincipalName"))
+		}
+	} else if err := p.lookupEach(ctx, props, found); err != nil {
+		return err
+	}
 	for i := range p.pending {
 		su := &p.pending[i]
-		iid, upn := su.desired.String("onPremisesImmutableId"), su.desired.String("userPrincipalName")
-		var tu *TargetUser
-		if live != nil {
-			tu = live.find(iid, upn)
-		} else {
-			found, err := p.target.FindUser(ctx, iid, upn, props)
-			if err != nil {
-				return fmt.Errorf("match %s: %w", upn, err)
-			}
-			tu = found
-		}
-		p.decideNew(ctx, su, tu, deleted.find(iid, ""))
+		p.decideNew(ctx, su, found[i], deleted.find(su.desired.String("onPremisesImmutableId"), ""))
 	}
 	p.pending = nil
 	return nil
+}
+
+// lookupParallelism is how many lookups run at once; the Graph client packs
+// them into $batch requests.
+const lookupParallelism = 20
+
+// lookupEach looks every pending user up in the tenant, in parallel.
+func (p *planner) lookupEach(ctx context.Context, props []string, found []*TargetUser) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(lookupParallelism)
+	for i := range p.pending {
+		su := &p.pending[i]
+		g.Go(func() error {
+			iid, upn := su.desired.String("onPremisesImmutableId"), su.desired.String("userPrincipalName")
+			tu, err := p.target.FindUser(ctx, iid, upn, props)
+			if err != nil {
+				return fmt.Errorf("match %s: %w", upn, err)
+			}
+			found[i] = tu
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // decideNew plans a user that has no object in Entra known to state.

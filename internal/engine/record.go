@@ -22,47 +22,110 @@ func stateKind(k Kind) state.Kind {
 	return state.KindUser
 }
 
-// object reads an object from state, or starts one.
-func (e *Engine) object(ctx context.Context, kind Kind, guid, dn string) (state.Object, error) {
+// recorder gathers what a group of operation results teaches state, and
+// writes it in one transaction for the objects and one for the audit log:
+// with the store's fsync per commit, recording result by result would fall
+// behind Graph and leave finished work unrecorded when a process dies.
+type recorder struct {
+	e      *Engine
+	cycle  int64
+	objs   map[string]*state.Object
+	order  []string
+	gone   []*state.Object // groups deleted in Entra: forgotten
+	audits []state.AuditEntry
+}
+
+func (e *Engine) newRecorder(cycle int64) *recorder {
+	return &recorder{e: e, cycle: cycle, objs: map[string]*state.Object{}}
+}
+
+// object returns the object as this group of results left it, reading it
+// from state (or starting it) the first time.
+func (rc *recorder) object(ctx context.Context, kind Kind, guid, dn string) (*state.Object, error) {
+	key := string(kind) + "/" + guid
+	if o, ok := rc.objs[key]; ok {
+		if dn != "" {
+			o.DN = dn
+		}
+		return o, nil
+	}
+	e := rc.e
 	o, err := e.store.Object(ctx, e.ch.Name, stateKind(kind), guid)
 	switch {
 	case err == nil:
 		if dn != "" {
 			o.DN = dn
 		}
-		return o, nil
 	case errors.Is(err, state.ErrNotFound):
-		return state.Object{Channel: e.ch.Name, Kind: stateKind(kind), GUID: guid, DN: dn, Lifecycle: state.LifecycleNone, Applied: map[string]string{}}, nil
+		o = state.Object{Channel: e.ch.Name, Kind: stateKind(kind), GUID: guid, DN: dn, Lifecycle: state.LifecycleNone}
 	default:
-		return state.Object{}, fmt.Errorf("read state of %s: %w", dn, err)
+		return nil, fmt.Errorf("read state of %s: %w", dn, err)
 	}
+	if o.Applied == nil {
+		o.Applied = map[string]string{}
+	}
+	rc.objs[key] = &o
+	rc.order = append(rc.order, key)
+	return &o, nil
 }
 
-// recordSuccess writes what an operation achieved into state, then audits it.
-func (e *Engine) recordSuccess(ctx context.Context, r opResult, cycle int64) error {
-	op := r.op
+// flush writes what was gathered.
+func (rc *recorder) flush(ctx context.Context) error {
+	e := rc.e
+	if len(rc.order) > 0 {
+		objs := make([]state.Object, 0, len(rc.order))
+		for _, k := range rc.order {
+			objs = append(objs, *rc.objs[k])
+		}
+		if err := e.store.PutObjects(ctx, objs); err != nil {
+			return fmt.Errorf("record %d objects: %w", len(objs), err)
+		}
+	}
+	for _, o := range rc.gone {
+		if err := e.store.DeleteObject(ctx, e.ch.Name, o.Kind, o.GUID); err != nil {
+			return fmt.Errorf("forget deleted %s %s: %w", o.Kind, o.DN, err)
+		}
+	}
+	if len(rc.audits) > 0 {
+		if err := e.store.Audit(ctx, rc.audits...); err != nil {
+			return fmt.Errorf("audit %d operations: %w", len(rc.audits), err)
+		}
+	}
+	rc.objs, rc.order, rc.gone, rc.audits = map[string]*state.Object{}, nil, nil, nil
+	return nil
+}
+
+// success records what an operation achieved.
+func (rc *recorder) success(ctx context.Context, r opResult) error {
+	op, e := r.op, rc.e
 	now := e.clock()
 	switch op.Type {
 	case OpAddMembers:
+		// Memberships are their own rows; the store writes a chunk at once.
 		if err := e.store.AddMembers(ctx, e.ch.Name, op.GUID, op.Members); err != nil {
 			return fmt.Errorf("record members of %s: %w", op.Name, err)
 		}
-		return e.audit(ctx, op, cycle, "ok", r.request, op.detail())
+		rc.audit(op, "ok", r.request, op.detail())
+		return nil
 	case OpRemoveMember:
 		if err := e.store.RemoveMembers(ctx, e.ch.Name, op.GUID, []string{op.Target}); err != nil {
 			return fmt.Errorf("record members of %s: %w", op.Name, err)
 		}
-		return e.audit(ctx, op, cycle, "ok", r.request, op.detail())
+		rc.audit(op, "ok", r.request, op.detail())
+		return nil
 	}
-	o, err := e.object(ctx, op.Kind, op.GUID, op.DN)
+	o, err := rc.object(ctx, op.Kind, op.GUID, op.DN)
 	if err != nil {
 		return err
 	}
+	if op.Type == OpDeleteGroup {
+		rc.gone = append(rc.gone, o)
+		rc.forget(op.Kind, op.GUID)
+		rc.audit(op, "ok", r.request, op.Reason)
+		return nil
+	}
 	if r.graphID != "" {
 		o.GraphID = r.graphID
-	}
-	if o.Applied == nil {
-		o.Applied = map[string]string{}
 	}
 	for k, v := range op.Record {
 		if v == "" {
@@ -79,23 +142,28 @@ func (e *Engine) recordSuccess(ctx context.Context, r opResult, cycle int64) err
 		o.DeletedAt = now
 	case OpRestoreUser:
 		o.DeletedAt = time.Time{}
-	case OpDeleteGroup:
-		if err := e.store.DeleteObject(ctx, e.ch.Name, state.KindGroup, op.GUID); err != nil {
-			return fmt.Errorf("forget deleted group %s: %w", op.Name, err)
-		}
-		return e.audit(ctx, op, cycle, "ok", r.request, op.Reason)
 	}
 	o.Status, o.Attempts, o.LastError, o.NextRetry, o.UpdatedAt = state.StatusOK, 0, "", time.Time{}, now
-	if err := e.store.PutObject(ctx, o); err != nil {
-		return fmt.Errorf("record %s of %s: %w", op.Type, op.Name, err)
-	}
-	return e.audit(ctx, op, cycle, "ok", r.request, op.detail())
+	rc.audit(op, "ok", r.request, op.detail())
+	return nil
 }
 
-// recordFailure marks the object failed, to be retried with backoff.
-func (e *Engine) recordFailure(ctx context.Context, r opResult, cycle int64) error {
+// forget drops an object from the pending write (it is being deleted).
+func (rc *recorder) forget(kind Kind, guid string) {
+	key := string(kind) + "/" + guid
+	delete(rc.objs, key)
+	for i, k := range rc.order {
+		if k == key {
+			rc.order = append(rc.order[:i], rc.order[i+1:]...)
+			break
+		}
+	}
+}
+
+// failure marks the object failed, to be retried with backoff.
+func (rc *recorder) failure(ctx context.Context, r opResult) error {
 	op := r.op
-	o, err := e.object(ctx, op.Kind, op.GUID, op.DN)
+	o, err := rc.object(ctx, op.Kind, op.GUID, op.DN)
 	if err != nil {
 		return err
 	}
@@ -107,45 +175,38 @@ func (e *Engine) recordFailure(ctx context.Context, r opResult, cycle int64) err
 	if r.graphID != "" && o.GraphID == "" && op.Type == OpCreateUser {
 		o.GraphID = r.graphID
 	}
-	e.fail(&o, r.err.Error())
-	if err := e.store.PutObject(ctx, o); err != nil {
-		return fmt.Errorf("record failure of %s: %w", op.Name, err)
-	}
-	return e.audit(ctx, op, cycle, "failed", requestID(r), r.err.Error())
+	rc.e.fail(o, r.err.Error())
+	rc.audit(op, "failed", requestID(r), r.err.Error())
+	return nil
 }
 
-// recordBlocked marks an operation's object as waiting for a failed one.
-func (e *Engine) recordBlocked(ctx context.Context, op, failed *Op, cycle int64) {
+// blocked marks an operation's object as waiting for a failed one.
+func (rc *recorder) blocked(ctx context.Context, op, failed *Op) error {
 	reason := fmt.Sprintf("%v: %s of %s", errBlocked, failed.Type, failed.Name)
-	if o, err := e.object(ctx, op.Kind, op.GUID, op.DN); err == nil {
-		e.fail(&o, reason)
-		o.Status = state.StatusPending
-		if err := e.store.PutObject(ctx, o); err != nil {
-			e.log.Warn("record blocked operation", "op", op.ID, "dn", op.DN, "err", err)
-		}
+	o, err := rc.object(ctx, op.Kind, op.GUID, op.DN)
+	if err != nil {
+		return err
 	}
-	if err := e.audit(ctx, op, cycle, "skipped", "", reason); err != nil {
-		e.log.Warn("audit blocked operation", "op", op.ID, "err", err)
-	}
+	rc.e.fail(o, reason)
+	o.Status = state.StatusPending
+	rc.audit(op, "skipped", "", reason)
+	return nil
 }
 
-// recordProblems marks the objects a plan could not handle, so they are
-// retried; they come last, after the operations that did succeed for them.
-func (e *Engine) recordProblems(ctx context.Context, plan *Plan) error {
+// problems marks the objects a plan could not handle, so they are retried;
+// they come last, after the operations that did succeed for them.
+func (rc *recorder) problems(ctx context.Context, plan *Plan) error {
 	for _, pr := range plan.Problems {
 		if pr.GUID == "" {
 			continue
 		}
-		o, err := e.object(ctx, pr.Kind, pr.GUID, pr.DN)
+		o, err := rc.object(ctx, pr.Kind, pr.GUID, pr.DN)
 		if err != nil {
 			return err
 		}
-		e.fail(&o, pr.Reason)
-		if err := e.store.PutObject(ctx, o); err != nil {
-			return fmt.Errorf("record problem of %s: %w", pr.DN, err)
-		}
+		rc.e.fail(o, pr.Reason)
 	}
-	return nil
+	return rc.flush(ctx)
 }
 
 // fail sets an object's failure and its next retry.
@@ -158,15 +219,12 @@ func (e *Engine) fail(o *state.Object, reason string) {
 	o.UpdatedAt = e.clock()
 }
 
-func (e *Engine) audit(ctx context.Context, op *Op, cycle int64, result, request, detail string) error {
-	err := e.store.Audit(ctx, state.AuditEntry{
-		Time: e.clock(), Channel: e.ch.Name, Cycle: cycle, Kind: stateKind(op.Kind), GUID: op.GUID, DN: op.DN,
+func (rc *recorder) audit(op *Op, result, request, detail string) {
+	e := rc.e
+	rc.audits = append(rc.audits, state.AuditEntry{
+		Time: e.clock(), Channel: e.ch.Name, Cycle: rc.cycle, Kind: stateKind(op.Kind), GUID: op.GUID, DN: op.DN,
 		Operation: string(op.Type), Result: result, RequestID: request, Detail: detail,
 	})
-	if err != nil {
-		return fmt.Errorf("audit %s of %s: %w", op.Type, op.Name, err)
-	}
-	return nil
 }
 
 // requestIDer is implemented by Graph errors that carry a request-id.

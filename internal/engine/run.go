@@ -13,19 +13,21 @@ import (
 
 // Engine provisions one channel.
 type Engine struct {
-	ch       config.Channel
-	source   Source
-	target   Target
-	store    Store
-	users    *mapping.Mapper
-	groups   *mapping.Mapper
-	clock    Clock
-	rand     io.Reader
-	log      *slog.Logger
-	progress Progress
-	workers  int
-	leases   Leases
-	holder   string
+	ch         config.Channel
+	source     Source
+	target     Target
+	store      Store
+	users      *mapping.Mapper
+	groups     *mapping.Mapper
+	clock      Clock
+	rand       io.Reader
+	log        *slog.Logger
+	progress   Progress
+	workers    int
+	settle     time.Duration
+	leases     Leases
+	holder     string
+	deadHolder func(string) bool
 }
 
 // Option configures an Engine.
@@ -43,9 +45,17 @@ func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
 // WithProgress reports the progress of long applies.
 func WithProgress(p Progress) Option { return func(e *Engine) { e.progress = p } }
 
+// WithSettle sets how long references to a new object wait for Entra's
+// replicas to know it (default 2 s).
+func WithSettle(d time.Duration) Option { return func(e *Engine) { e.settle = d } }
+
 // WithWorkers sets how many operations run at once (the Graph client bounds
 // and batches the requests underneath).
 func WithWorkers(n int) Option { return func(e *Engine) { e.workers = n } }
+
+// defaultSettle is how long references to a new object wait: Entra's
+// replicas usually know a new object within a second or two.
+const defaultSettle = 2 * time.Second
 
 // Progress is told how an apply advances.
 type Progress interface {
@@ -74,7 +84,7 @@ func New(ch config.Channel, source Source, target Target, store Store, opts ...O
 	e := &Engine{
 		ch: ch, source: source, target: target, store: store, users: users, groups: groups,
 		clock: time.Now, rand: rand.Reader, log: slog.New(slog.DiscardHandler), progress: noProgress{},
-		workers: max(ch.MaxThreads*5, 20),
+		workers: max(ch.MaxThreads*5, 20), settle: defaultSettle,
 	}
 	for _, o := range opts {
 		o(e)

@@ -182,6 +182,16 @@ member: ` + userDN(3) + `
 	if !w.mustUser(userUPN(2)).AccountEnabled {
 		t.Error("a member still in scope was disabled")
 	}
+	t.Run("joining the scope group provisions", func(t *testing.T) {
+		w.modify("cn=o365,ou=groups,dc=contoso,dc=com", ldapserver.AddValues("member", userDN(3), userDN(5)))
+		w.sync(engine.Incremental)
+		if !w.mustUser(userUPN(3)).AccountEnabled {
+			t.Error("back in the scope group but still disabled")
+		}
+		if _, ok := w.user(userUPN(5)); !ok {
+			t.Error("new in the scope group but not created")
+		}
+	})
 }
 
 func TestFirstContactWithExistingCloudUsers(t *testing.T) {

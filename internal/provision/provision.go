@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/o365prov/o365prov/internal/config"
@@ -36,6 +38,9 @@ type Options struct {
 	GraphLimits *graph.Limits
 	// GraphRetry overrides the client's retry policy.
 	GraphRetry *graph.RetryPolicy
+	// Settle is how long references to a new object wait for Entra's
+	// replicas (0: the engine's default).
+	Settle time.Duration
 }
 
 // System is an assembled o365prov: close it when done.
@@ -114,12 +119,15 @@ func (s *System) openChannel(ctx context.Context, ch config.Channel, o Options) 
 		return nil, fmt.Errorf("channel %s: %w", ch.Name, err)
 	}
 	s.dirs = append(s.dirs, d)
-	eopts := []engine.Option{engine.WithLogger(log), engine.WithLeases(s.Store, holderName())}
+	eopts := []engine.Option{engine.WithLogger(log), engine.WithLeases(s.Store, holderName(), deadHolder)}
 	if o.Clock != nil {
 		eopts = append(eopts, engine.WithClock(o.Clock))
 	}
 	if o.Progress != nil {
 		eopts = append(eopts, engine.WithProgress(o.Progress))
+	}
+	if o.Settle > 0 {
+		eopts = append(eopts, engine.WithSettle(o.Settle))
 	}
 	e, err := engine.New(ch, source{d: d, groups: ch.Source.Groups != nil}, target{c: s.Graph}, s.Store, eopts...)
 	if err != nil {
@@ -163,10 +171,26 @@ func maxThreads(cfg *config.Config) int {
 	return max(n, 1)
 }
 
-// holderName names this process in channel leases.
+// holderName names this process in channel leases: host/pid.
 func holderName() string {
 	host, _ := os.Hostname()
 	return fmt.Sprintf("%s/%d", host, os.Getpid())
+}
+
+// deadHolder reports whether a lease holder is a process of this machine
+// that no longer runs. Holders on other machines are never judged dead:
+// their leases expire.
+func deadHolder(holder string) bool {
+	host, pid, ok := strings.Cut(holder, "/")
+	me, _ := os.Hostname()
+	if !ok || host != me {
+		return false
+	}
+	n, err := strconv.Atoi(pid)
+	if err != nil || n <= 0 || n == os.Getpid() {
+		return false
+	}
+	return !processAlive(n)
 }
 
 func wanted(name string, only []string) bool {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
+	"log"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -41,6 +43,10 @@ type world struct {
 // tenantTimeScale runs the fake tenant's clock faster than the wall's, so
 // Graph's windows and lags keep their shape at test speed.
 const tenantTimeScale = 10
+
+// settle is how long references to new objects wait: the tenant's
+// replication lag (1 s of tenant time) in wall time, with a margin.
+const settle = 150 * time.Millisecond
 
 type worldOption func(*worldSetup)
 
@@ -102,7 +108,10 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.srv = httptest.NewTLSServer(w.tenant)
+	w.srv = httptest.NewUnstartedServer(w.tenant)
+	// Killed clients (the crash test) make the server log handshake errors.
+	w.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	w.srv.StartTLS()
 	t.Cleanup(w.srv.Close)
 	ca := filepath.Join(w.dir, "tenant-ca.pem")
 	writePEM(t, ca, w.srv)
@@ -158,7 +167,7 @@ func (w *world) open() {
 	limits := graph.EntraLimits().Scaled(tenantTimeScale)
 	limits.WriteBurst = 200
 	retry := graph.RetryPolicy{LagBase: 20 * time.Millisecond, LagCap: 500 * time.Millisecond, TransientBase: 10 * time.Millisecond, TransientCap: 200 * time.Millisecond}
-	w.sys, err = provision.Open(w.ctx, cfg, provision.Options{Clock: w.clock.now, GraphLimits: &limits, GraphRetry: &retry})
+	w.sys, err = provision.Open(w.ctx, cfg, provision.Options{Clock: w.clock.now, GraphLimits: &limits, GraphRetry: &retry, Settle: settle})
 	if err != nil {
 		w.t.Fatal(err)
 	}
