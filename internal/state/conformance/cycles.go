@@ -106,6 +106,9 @@ func cycleTests() []test {
 			if err := s.FinishCycle(t.Context(), state.Cycle{ID: id, Result: "done"}); !errors.Is(err, state.ErrInvalid) {
 				t.Errorf("FinishCycle with an unknown result = %v, want ErrInvalid", err)
 			}
+			if err := s.FinishCycle(t.Context(), state.Cycle{Result: state.CycleOK}); !errors.Is(err, state.ErrInvalid) {
+				t.Errorf("FinishCycle without an ID = %v, want ErrInvalid", err)
+			}
 		}},
 	}
 }

@@ -237,14 +237,17 @@ func objectTests() []test {
 				}
 			}
 		}},
-		{"queries with an invalid kind or an empty channel are rejected", func(t *testing.T, s state.Store) {
+		{"calls with an invalid kind or an empty key are rejected", func(t *testing.T, s state.Store) {
 			ctx := t.Context()
 			errs := map[string]error{
-				"Object":       second(s.Object(ctx, "staff", "contact", "u1")),
-				"ObjectByDN":   second(s.ObjectByDN(ctx, "", state.KindUser, "CN=x")),
-				"Objects":      s.Objects(ctx, "staff", "", func(state.Object) error { return nil }),
-				"CountObjects": second(s.CountObjects(ctx, "staff", "contact")),
-				"DeleteObject": s.DeleteObject(ctx, "", state.KindUser, "u1"),
+				"Object":          second(s.Object(ctx, "staff", "contact", "u1")),
+				"ObjectByDN":      second(s.ObjectByDN(ctx, "", state.KindUser, "CN=x")),
+				"Objects":         s.Objects(ctx, "staff", "", func(state.Object) error { return nil }),
+				"CountObjects":    second(s.CountObjects(ctx, "staff", "contact")),
+				"DeleteObject":    s.DeleteObject(ctx, "", state.KindUser, "u1"),
+				"ObjectByGraphID": second(s.ObjectByGraphID(ctx, "staff", "")),
+				"DueRetries":      second(s.DueRetries(ctx, "", at(0), 0)),
+				"ResetChannel":    s.ResetChannel(ctx, "", true),
 			}
 			for name, err := range errs {
 				if !errors.Is(err, state.ErrInvalid) {

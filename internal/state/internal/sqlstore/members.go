@@ -56,7 +56,16 @@ func (s *Store) AddMembers(ctx context.Context, channel, groupGUID string, membe
 // RemoveMembers implements state.Store.
 func (s *Store) RemoveMembers(ctx context.Context, channel, groupGUID string, memberGUIDs []string) error {
 	err := s.changeMembers(ctx, channel, groupGUID, memberGUIDs, memberChange{
-		array: `DELETE FROM members WHERE channel = $1 AND group_guid = $2 AND member_guid = ANY($3::text[])`,
+		// One primary-key probe per member, whatever the planner believes of
+		// the group's size: LIMIT keeps the lateral subquery from being
+		// flattened into a join that scans the whole group, which stale
+		// statistics (after a bulk load) make it choose. Measured on 50,000
+		// members: 5,000 removed in 35 ms, where member_guid = ANY($3) took
+		// 3 s and a semi-join 30 s.
+		array: `DELETE FROM members WHERE ctid = ANY(ARRAY(
+			SELECT m.ctid FROM unnest($3::text[]) AS u(guid),
+			LATERAL (SELECT ctid FROM members
+				WHERE channel = $1 AND group_guid = $2 AND member_guid = u.guid LIMIT 1) AS m))`,
 		list: func(n int) string {
 			return `DELETE FROM members WHERE channel = $1 AND group_guid = $2
 				AND member_guid IN (` + placeholders("$?", n) + `)`

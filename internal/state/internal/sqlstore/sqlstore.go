@@ -36,10 +36,9 @@ type Flavor struct {
 	// epoch or a time.
 	Time func(time.Time) any
 	// Arrays passes a membership change as one text[] parameter
-	// (PostgreSQL): one statement, which the server matches by hashing,
-	// where a list of parameters is compared with every member of the group
-	// until statistics say otherwise. Without it, changes go in chunks of
-	// parameters (SQLite probes its index once for each).
+	// (PostgreSQL): one statement whatever the count, planned to probe the
+	// key once per member (see RemoveMembers). Without it, changes go in
+	// chunks of parameters, and SQLite probes its key once for each.
 	Arrays bool
 }
 
