@@ -70,7 +70,7 @@ func oneObject(ctx context.Context, channel, what string, stmt *sql.Stmt, args .
 	if err != nil {
 		return state.Object{}, fmt.Errorf("%s: %w", what, err)
 	}
-	objs, err := scanObjects(rows, channel)
+	objs, err := scanObjects(rows, channel, 1)
 	if err != nil {
 		return state.Object{}, fmt.Errorf("%s: %w", what, err)
 	}
@@ -156,7 +156,7 @@ func (s *Store) Objects(ctx context.Context, channel string, kind state.Kind, fn
 		if err != nil {
 			return fmt.Errorf("objects %s/%s: %w", channel, kind, err)
 		}
-		page, err := scanObjects(rows, channel)
+		page, err := scanObjects(rows, channel, PageSize)
 		if err != nil {
 			return fmt.Errorf("objects %s/%s: %w", channel, kind, err)
 		}
@@ -198,7 +198,7 @@ func (s *Store) DueRetries(ctx context.Context, channel string, now time.Time, l
 	if err != nil {
 		return nil, fmt.Errorf("due retries of %s: %w", channel, err)
 	}
-	due, err := scanObjects(rows, channel)
+	due, err := scanObjects(rows, channel, 0)
 	if err != nil {
 		return nil, fmt.Errorf("due retries of %s: %w", channel, err)
 	}
@@ -221,11 +221,11 @@ func (s *Store) objectArgs(o state.Object) []any {
 // database (SQLite's lower() folds ASCII only).
 func dnKey(dn string) string { return strings.ToLower(dn) }
 
-// scanObjects reads rows of objectColumns and closes them; every query of
-// objects is scoped to one channel.
-func scanObjects(rows *sql.Rows, channel string) ([]state.Object, error) {
+// scanObjects reads rows of objectColumns, expecting about n, and closes
+// them; every query of objects is scoped to one channel.
+func scanObjects(rows *sql.Rows, channel string, n int) ([]state.Object, error) {
 	defer rows.Close()
-	var objs []state.Object
+	objs := make([]state.Object, 0, n)
 	for rows.Next() {
 		o := state.Object{Channel: channel}
 		var record sql.RawBytes // decoded at once, before the next row
