@@ -101,10 +101,12 @@ func (e *Engine) planGroupsChanged(ctx context.Context, p *planner, changed []En
 	return e.planNewUserMemberships(ctx, p, set)
 }
 
-// planGroups plans each group of set: create, adopt or update, then its
-// membership.
+// planGroups plans each group of set: create, adopt or update first, then —
+// once every group of the cycle is planned to exist, so nested groups can
+// be members — their memberships.
 func (e *Engine) planGroups(ctx context.Context, p *planner, set *groupSet) error {
 	var adoptable *groupIndex
+	var present []*Entry
 	for _, g := range set.ordered {
 		desired, err := e.groups.Map(mapping.Entry{DN: g.DN, GUID: g.GUID, RawGUID: g.RawGUID, Enabled: true, Attributes: g.Attributes})
 		if err != nil {
@@ -118,8 +120,7 @@ func (e *Engine) planGroups(ctx context.Context, p *planner, set *groupSet) erro
 		case err != nil:
 			return fmt.Errorf("read state of group %s: %w", g.DN, err)
 		}
-		exists := st.GraphID != ""
-		if !exists {
+		if st.GraphID == "" {
 			if e.ch.Options.AdoptExistingGroups != "" && adoptable == nil {
 				if adoptable, err = e.indexGroups(ctx); err != nil {
 					return err
@@ -131,6 +132,9 @@ func (e *Engine) planGroups(ctx context.Context, p *planner, set *groupSet) erro
 		} else if e.ch.Options.GroupUpdate {
 			e.planGroupUpdate(p, g, desired, &st)
 		}
+		present = append(present, g)
+	}
+	for _, g := range present {
 		if err := e.planMembers(ctx, p, g, set); err != nil {
 			return err
 		}

@@ -139,7 +139,7 @@ func (p *planner) decideNew(ctx context.Context, su *sourceUser, live, deleted *
 func (p *planner) adopt(ctx context.Context, su *sourceUser, tu *TargetUser, typ OpType, reason string) {
 	current := map[string]string{}
 	for f, v := range tu.Properties {
-		if v != nil {
+		if !emptyValue(v) {
 			current[f] = canon(v)
 		}
 	}
@@ -192,4 +192,20 @@ func graphFields(desired map[string]any) map[string]any {
 		}
 	}
 	return out
+}
+
+// emptyValue is a property Graph holds with nothing in it (null, "", []):
+// the same, for a diff, as a property it does not hold.
+func emptyValue(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		return x == ""
+	case []string:
+		return len(x) == 0
+	case []any:
+		return len(x) == 0
+	}
+	return false
 }

@@ -117,14 +117,14 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	writePEM(t, ca, w.srv)
 
 	w.yaml = fmt.Sprintf(`
-state: {driver: sqlite, dsn: %[1]s/state.db}
+state: {driver: sqlite, dsn: '%[1]s/state.db'}
 target:
   tenant: %[2]s
   clientId: %[3]s
   clientSecret: %[4]s
   graphURL: %[5]s
   loginURL: %[5]s
-  caFile: %[6]s
+  caFile: '%[6]s'
 channels:
   - name: staff
     interval: 1s
