@@ -201,3 +201,10 @@ func TestPlanTableShowsReasonsAndHold(t *testing.T) {
 		}
 	}
 }
+
+func TestAPlanWhoseOperationsWaitForEachOtherIsRefused(t *testing.T) {
+	p := &Plan{ID: "p", Ops: []Op{{ID: 1, DependsOn: []int{2}}, {ID: 2, DependsOn: []int{1}}, {ID: 3}}}
+	if _, err := newSchedule(p); err == nil || !strings.Contains(err.Error(), "[1 2] wait for each other") {
+		t.Fatalf("err = %v", err)
+	}
+}

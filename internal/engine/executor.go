@@ -52,7 +52,10 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, cycle int64) (*Result, e
 	if n == 0 {
 		return res, rc.problems(ctx, plan)
 	}
-	s := newSchedule(plan)
+	s, err := newSchedule(plan)
+	if err != nil {
+		return res, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ready := make(chan *Op, n)

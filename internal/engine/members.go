@@ -14,7 +14,7 @@ import (
 // Members o365prov did not provision are left alone, so a change of one
 // member costs one write whatever the size of the group.
 func (e *Engine) planMembers(ctx context.Context, p *planner, g *Entry, set *groupSet) error {
-	want, err := e.effectiveMembers(ctx, p, g, set)
+	want, groups, err := e.effectiveMembers(ctx, p, g, set)
 	if err != nil {
 		return err
 	}
@@ -36,6 +36,7 @@ func (e *Engine) planMembers(ctx context.Context, p *planner, g *Entry, set *gro
 	sort.Strings(add)
 	sort.Strings(remove)
 	name := groupName(g)
+	add = p.membersAtCreation(g.GUID, add, groups)
 	for i := 0; i < len(add); i += membersPerPatch {
 		chunk := add[i:min(i+membersPerPatch, len(add))]
 		p.b.add(Op{Type: OpAddMembers, Kind: KindGroup, GUID: g.GUID, DN: g.DN, Name: name, Members: chunk,
@@ -48,12 +49,46 @@ func (e *Engine) planMembers(ctx context.Context, p *planner, g *Entry, set *gro
 	return nil
 }
 
+// membersAtCreation gives a group created in this plan the members that do
+// not fill a whole request of 20 — the rest go 20 to a PATCH — so that a new
+// group of n members costs ⌈n/20⌉ writes in all, its creation included. It
+// returns the members left for PATCHes.
+//
+// Only users go in the creation: a nested group there would make the two
+// creations wait for each other when groups nest both ways.
+func (p *planner) membersAtCreation(group string, add []string, groups map[string]bool) []string {
+	id, ok := p.b.exists[group]
+	if !ok || len(add) == 0 {
+		return add
+	}
+	op := &p.b.plan.Ops[id-1]
+	if op.Type != OpCreateGroup {
+		return add
+	}
+	var users, rest []string
+	for _, m := range add {
+		if groups[m] {
+			rest = append(rest, m)
+		} else {
+			users = append(users, m)
+		}
+	}
+	n := len(users) % membersPerPatch
+	if n == 0 {
+		n = min(membersPerPatch, len(users))
+	}
+	op.Members = users[:n]
+	op.DependsOn = append(op.DependsOn, p.b.after(op.Members...)...)
+	return append(users[n:], rest...)
+}
+
 // effectiveMembers resolves a group's member DNs to the source GUIDs of
 // provisioned objects: users, and nested groups — expanded into their
 // members when flattenNested is on (with cycle detection), or kept as group
 // members when it is off.
-func (e *Engine) effectiveMembers(ctx context.Context, p *planner, g *Entry, set *groupSet) (map[string]bool, error) {
+func (e *Engine) effectiveMembers(ctx context.Context, p *planner, g *Entry, set *groupSet) (members, groups map[string]bool, err error) {
 	out := map[string]bool{}
+	groups = map[string]bool{}
 	visiting := map[string]bool{g.GUID: true}
 	var walk func(grp *Entry) error
 	walk = func(grp *Entry) error {
@@ -63,6 +98,7 @@ func (e *Engine) effectiveMembers(ctx context.Context, p *planner, g *Entry, set
 				if !e.ch.Options.FlattenNested {
 					if p.groupProvisioned(ctx, nested.GUID) {
 						out[nested.GUID] = true
+						groups[nested.GUID] = true
 					}
 					continue
 				}
@@ -85,7 +121,7 @@ func (e *Engine) effectiveMembers(ctx context.Context, p *planner, g *Entry, set
 		}
 		return nil
 	}
-	return out, walk(g)
+	return out, groups, walk(g)
 }
 
 // provisionedUser finds the user a member DN names, if o365prov provisions

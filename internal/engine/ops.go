@@ -67,7 +67,7 @@ func (e *Engine) run(ctx context.Context, op *Op, ids *idCache) opResult {
 			err = nil
 		}
 	case OpCreateGroup:
-		return e.createGroup(ctx, op)
+		return e.createGroup(ctx, op, ids)
 	case OpLinkGroup, OpUpdateGroup:
 		if len(op.Fields) > 0 {
 			w, err = e.target.UpdateGroup(ctx, id, op.Fields)
@@ -172,10 +172,20 @@ func (e *Engine) findAfterCreate(ctx context.Context, iid, upn string) (*TargetU
 	}
 }
 
-// createGroup POSTs a group.
-func (e *Engine) createGroup(ctx context.Context, op *Op) opResult {
+// createGroup POSTs a group with its first members (at most 20, which
+// Graph takes in the same request).
+func (e *Engine) createGroup(ctx context.Context, op *Op, ids *idCache) opResult {
 	r := opResult{op: op, writes: 1}
-	w, err := e.target.CreateGroup(ctx, op.Fields)
+	members := make([]string, 0, len(op.Members))
+	for _, g := range op.Members {
+		mid, err := ids.get(ctx, KindUser, g)
+		if err != nil {
+			r.err = fmt.Errorf("create group %s: member: %w", op.Name, err)
+			return r
+		}
+		members = append(members, mid)
+	}
+	w, err := e.target.CreateGroup(ctx, op.Fields, members)
 	if err != nil {
 		r.err = fmt.Errorf("create group %s: %w", op.Name, err)
 		return r

@@ -268,6 +268,9 @@ func (op Op) describe() string {
 	}
 	sort.Strings(names)
 	if op.Type == OpCreateUser || op.Type == OpCreateGroup {
+		if len(op.Members) > 0 {
+			return fmt.Sprintf("%d fields, %d members", len(names), len(op.Members))
+		}
 		return fmt.Sprintf("%d fields", len(names))
 	}
 	return strings.Join(names, ",")

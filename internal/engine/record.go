@@ -32,7 +32,15 @@ type recorder struct {
 	objs   map[string]*state.Object
 	order  []string
 	gone   []*state.Object // groups deleted in Entra: forgotten
+	joins  []membership    // members added, written after the objects
+	leaves []membership    // members removed
 	audits []state.AuditEntry
+}
+
+// membership is members of a group that state learns about.
+type membership struct {
+	group   string
+	members []string
 }
 
 func (e *Engine) newRecorder(cycle int64) *recorder {
@@ -81,6 +89,16 @@ func (rc *recorder) flush(ctx context.Context) error {
 			return fmt.Errorf("record %d objects: %w", len(objs), err)
 		}
 	}
+	for _, m := range rc.joins {
+		if err := e.store.AddMembers(ctx, e.ch.Name, m.group, m.members); err != nil {
+			return fmt.Errorf("record members of group %s: %w", m.group, err)
+		}
+	}
+	for _, m := range rc.leaves {
+		if err := e.store.RemoveMembers(ctx, e.ch.Name, m.group, m.members); err != nil {
+			return fmt.Errorf("record members of group %s: %w", m.group, err)
+		}
+	}
 	for _, o := range rc.gone {
 		if err := e.store.DeleteObject(ctx, e.ch.Name, o.Kind, o.GUID); err != nil {
 			return fmt.Errorf("forget deleted %s %s: %w", o.Kind, o.DN, err)
@@ -91,28 +109,27 @@ func (rc *recorder) flush(ctx context.Context) error {
 			return fmt.Errorf("audit %d operations: %w", len(rc.audits), err)
 		}
 	}
-	rc.objs, rc.order, rc.gone, rc.audits = map[string]*state.Object{}, nil, nil, nil
+	rc.objs, rc.order, rc.gone, rc.joins, rc.leaves, rc.audits = map[string]*state.Object{}, nil, nil, nil, nil, nil
 	return nil
 }
 
 // success records what an operation achieved.
 func (rc *recorder) success(ctx context.Context, r opResult) error {
-	op, e := r.op, rc.e
-	now := e.clock()
+	op := r.op
+	now := rc.e.clock()
 	switch op.Type {
 	case OpAddMembers:
-		// Memberships are their own rows; the store writes a chunk at once.
-		if err := e.store.AddMembers(ctx, e.ch.Name, op.GUID, op.Members); err != nil {
-			return fmt.Errorf("record members of %s: %w", op.Name, err)
-		}
+		rc.joins = append(rc.joins, membership{op.GUID, op.Members})
 		rc.audit(op, "ok", r.request, op.detail())
 		return nil
 	case OpRemoveMember:
-		if err := e.store.RemoveMembers(ctx, e.ch.Name, op.GUID, []string{op.Target}); err != nil {
-			return fmt.Errorf("record members of %s: %w", op.Name, err)
-		}
+		rc.leaves = append(rc.leaves, membership{op.GUID, []string{op.Target}})
 		rc.audit(op, "ok", r.request, op.detail())
 		return nil
+	case OpCreateGroup:
+		if len(op.Members) > 0 {
+			rc.joins = append(rc.joins, membership{op.GUID, op.Members})
+		}
 	}
 	o, err := rc.object(ctx, op.Kind, op.GUID, op.DN)
 	if err != nil {

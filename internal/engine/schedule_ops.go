@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"fmt"
+	"sort"
+	"time"
+)
 
 // schedule tracks which operations of a plan may run: those whose
 // dependencies succeeded, once any settling time after a create has passed.
@@ -18,7 +22,9 @@ type settling struct {
 	ops []*Op
 }
 
-func newSchedule(plan *Plan) *schedule {
+// newSchedule indexes a plan's dependencies. A plan whose operations wait
+// for each other in a loop would never finish: it is refused.
+func newSchedule(plan *Plan) (*schedule, error) {
 	s := &schedule{byID: map[int]*Op{}, waiting: map[int]int{}, dependents: map[int][]int{}, blocked: map[int]bool{}}
 	for i := range plan.Ops {
 		op := &plan.Ops[i]
@@ -28,7 +34,40 @@ func newSchedule(plan *Plan) *schedule {
 			s.dependents[d] = append(s.dependents[d], op.ID)
 		}
 	}
-	return s
+	if loop := s.loop(); len(loop) > 0 {
+		return nil, fmt.Errorf("plan %s: operations %v wait for each other (a bug: please report it)", plan.ID, loop)
+	}
+	return s, nil
+}
+
+// loop returns the operations that can never run because they wait, directly
+// or not, for each other (Kahn's algorithm: what is left unsorted).
+func (s *schedule) loop() []int {
+	waiting := make(map[int]int, len(s.waiting))
+	var queue []int
+	for id, n := range s.waiting {
+		waiting[id] = n
+		if n == 0 {
+			queue = append(queue, id)
+		}
+	}
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		for _, d := range s.dependents[id] {
+			if waiting[d]--; waiting[d] == 0 {
+				queue = append(queue, d)
+			}
+		}
+	}
+	var stuck []int
+	for id, n := range waiting {
+		if n > 0 {
+			stuck = append(stuck, id)
+		}
+	}
+	sort.Ints(stuck)
+	return stuck
 }
 
 // initial is the operations that depend on nothing.

@@ -24,7 +24,8 @@ type Target interface {
 	AssignLicense(ctx context.Context, id string, add []Assignment, remove []string) (WriteResult, error)
 	SetManager(ctx context.Context, id, managerID string) (WriteResult, error)
 	RemoveManager(ctx context.Context, id string) (WriteResult, error)
-	CreateGroup(ctx context.Context, props map[string]any) (WriteResult, error)
+	// CreateGroup creates a group with up to 20 first members.
+	CreateGroup(ctx context.Context, props map[string]any, memberIDs []string) (WriteResult, error)
 	UpdateGroup(ctx context.Context, id string, props map[string]any) (WriteResult, error)
 	DeleteGroup(ctx context.Context, id string) (WriteResult, error)
 	AddMembers(ctx context.Context, groupID string, memberIDs []string) (WriteResult, error)

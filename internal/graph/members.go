@@ -134,3 +134,7 @@ func splittable(err error) bool {
 	return (e.Status == http.StatusBadRequest && messageContains(e, msgAlreadyExist)) ||
 		e.Status == http.StatusNotFound
 }
+
+// ObjectRef is the URL Graph takes for a directory object in an
+// @odata.bind or $ref body, e.g. members@odata.bind when creating a group.
+func (c *Client) ObjectRef(id string) string { return c.objectRef(id) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/o365prov/o365prov/internal/engine"
@@ -146,7 +147,15 @@ func (t target) RemoveManager(ctx context.Context, id string) (engine.WriteResul
 	return engine.WriteResult{}, classify(t.c.RemoveManager(ctx, id))
 }
 
-func (t target) CreateGroup(ctx context.Context, props map[string]any) (engine.WriteResult, error) {
+func (t target) CreateGroup(ctx context.Context, props map[string]any, memberIDs []string) (engine.WriteResult, error) {
+	if len(memberIDs) > 0 {
+		refs := make([]string, len(memberIDs))
+		for i, id := range memberIDs {
+			refs[i] = t.c.ObjectRef(id)
+		}
+		props = maps.Clone(props)
+		props["members@odata.bind"] = refs
+	}
 	g, err := t.c.CreateGroup(ctx, graph.Properties(props))
 	return engine.WriteResult{ID: g.ID}, classify(err)
 }

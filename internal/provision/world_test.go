@@ -27,7 +27,7 @@ import (
 // (served over TLS, with throttling, latency and replication lag on, its
 // clock ten times faster than the wall's), and o365prov between them.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	dir    string
 	ldap   *ldapserver.Server
@@ -38,6 +38,8 @@ type world struct {
 	sys    *provision.System
 	cfg    *config.Config
 	yaml   string
+	scale  float64
+	limits *graph.Limits
 }
 
 // tenantTimeScale runs the fake tenant's clock faster than the wall's, so
@@ -56,6 +58,18 @@ type worldSetup struct {
 	source    string // YAML appended to the source
 	tenantCfg func(*faketenant.Config)
 	replace   [][2]string
+	scale     float64       // tenant time scale; 0: tenantTimeScale
+	limits    *graph.Limits // the client's pacing; nil: scaled Entra limits with a burst
+}
+
+// withScale runs the tenant's clock scale times faster than the wall's, and
+// paces the client for it with Graph's own start (no burst).
+func withScale(scale float64) worldOption {
+	return func(s *worldSetup) {
+		s.scale = scale
+		l := graph.EntraLimits().Scaled(scale)
+		s.limits = &l
+	}
 }
 
 // withReplaced replaces text of the configuration before it is loaded.
@@ -75,7 +89,7 @@ func withTenant(f func(*faketenant.Config)) worldOption {
 	return func(s *worldSetup) { s.tenantCfg = f }
 }
 
-func newWorld(t *testing.T, opts ...worldOption) *world {
+func newWorld(t testing.TB, opts ...worldOption) *world {
 	t.Helper()
 	setup := worldSetup{ldif: orgLDIF(8)}
 	for _, o := range opts {
@@ -83,7 +97,17 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	w := &world{t: t, ctx: ctx, dir: t.TempDir(), clock: &testClock{}}
+	w := &world{t: t, ctx: ctx, dir: t.TempDir(), clock: &testClock{}, scale: tenantTimeScale}
+	if setup.scale > 0 {
+		w.scale = setup.scale
+	}
+	if setup.limits != nil {
+		w.limits = setup.limits
+	} else {
+		l := graph.EntraLimits().Scaled(w.scale)
+		l.WriteBurst = 200
+		w.limits = &l
+	}
 
 	var err error
 	w.ldap, err = ldapserver.New(ldapserver.Options{LDIF: strings.NewReader(setup.ldif), AdminDN: "cn=admin,dc=contoso,dc=com", AdminPassword: "admin-Secret-1"})
@@ -98,7 +122,7 @@ func newWorld(t *testing.T, opts ...worldOption) *world {
 	w.url = "ldap://" + addr
 
 	tc := faketenant.DemoConfig()
-	tc.TimeScale = tenantTimeScale
+	tc.TimeScale = w.scale
 	tc.ReplicationLag = time.Second
 	tc.Latency = faketenant.LatencyConfig{Distribution: "uniform", Min: 20 * time.Millisecond, Max: 80 * time.Millisecond}
 	if setup.tenantCfg != nil {
@@ -164,10 +188,8 @@ func (w *world) open() {
 		w.t.Fatalf("configuration: %v\n%s", err, w.yaml)
 	}
 	w.cfg = cfg
-	limits := graph.EntraLimits().Scaled(tenantTimeScale)
-	limits.WriteBurst = 200
 	retry := graph.RetryPolicy{LagBase: 20 * time.Millisecond, LagCap: 500 * time.Millisecond, TransientBase: 10 * time.Millisecond, TransientCap: 200 * time.Millisecond}
-	w.sys, err = provision.Open(w.ctx, cfg, provision.Options{Clock: w.clock.now, GraphLimits: &limits, GraphRetry: &retry, Settle: settle})
+	w.sys, err = provision.Open(w.ctx, cfg, provision.Options{Clock: w.clock.now, GraphLimits: w.limits, GraphRetry: &retry, Settle: settle})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -247,7 +269,7 @@ func (c *testClock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func writePEM(t *testing.T, path string, srv *httptest.Server) {
+func writePEM(t testing.TB, path string, srv *httptest.Server) {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("-----BEGIN CERTIFICATE-----\n")
@@ -263,7 +285,7 @@ func parseWorld(w *world) (*config.Config, error) { return config.Parse("world.y
 
 // immutableIDOf is what o365prov writes as onPremisesImmutableId for an
 // entry: base64 of its entryUUID's bytes.
-func immutableIDOf(t *testing.T, w *world, dn string) string {
+func immutableIDOf(t testing.TB, w *world, dn string) string {
 	t.Helper()
 	e, err := w.ldap.Get(dn)
 	if err != nil {
