@@ -19,6 +19,7 @@ import (
 	"github.com/o365prov/o365prov/internal/engine"
 	"github.com/o365prov/o365prov/internal/graph"
 	"github.com/o365prov/o365prov/internal/state"
+	"github.com/o365prov/o365prov/internal/state/postgres"
 	"github.com/o365prov/o365prov/internal/state/sqlite"
 )
 
@@ -61,8 +62,14 @@ func OpenStore(ctx context.Context, s config.State) (state.Store, error) {
 			return nil, fmt.Errorf("open state: %w", err)
 		}
 		return st, nil
+	case "postgres":
+		st, err := postgres.Open(ctx, s.DSN.Value())
+		if err != nil {
+			return nil, fmt.Errorf("open state: %w", err)
+		}
+		return st, nil
 	default:
-		return nil, fmt.Errorf("state driver %q is not available in this build (use sqlite)", s.Driver)
+		return nil, fmt.Errorf("state driver %q is unknown (sqlite or postgres)", s.Driver)
 	}
 }
 

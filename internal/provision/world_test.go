@@ -21,6 +21,7 @@ import (
 	"github.com/o365prov/o365prov/internal/graph"
 	"github.com/o365prov/o365prov/internal/ldapserver"
 	"github.com/o365prov/o365prov/internal/provision"
+	"github.com/o365prov/o365prov/internal/state/pgtest"
 )
 
 // A world is one end-to-end setup: the embedded directory, the fake tenant
@@ -58,6 +59,7 @@ type worldSetup struct {
 	source    string // YAML appended to the source
 	tenantCfg func(*faketenant.Config)
 	replace   [][2]string
+	postgres  bool
 	scale     float64       // tenant time scale; 0: tenantTimeScale
 	limits    *graph.Limits // the client's pacing; nil: scaled Entra limits with a burst
 }
@@ -70,6 +72,11 @@ func withScale(scale float64) worldOption {
 		l := graph.EntraLimits().Scaled(scale)
 		s.limits = &l
 	}
+}
+
+// withPostgres keeps state in a PostgreSQL database of the test's own.
+func withPostgres() worldOption {
+	return func(s *worldSetup) { s.postgres = true }
 }
 
 // withReplaced replaces text of the configuration before it is loaded.
@@ -167,6 +174,9 @@ channels:
       user:
         skuId: '${o365Sku}'
 %[9]s`, w.dir, faketenant.DemoTenantID, faketenant.DemoClientID, faketenant.DemoClientSecret, w.srv.URL, ca, w.url, setup.source, setup.channel)
+	if setup.postgres {
+		setup.replace = append(setup.replace, [2]string{fmt.Sprintf("state: {driver: sqlite, dsn: '%s/state.db'}", w.dir), fmt.Sprintf("state: {driver: postgres, dsn: '%s'}", pgtest.Database(t))})
+	}
 	for _, r := range setup.replace {
 		if !strings.Contains(w.yaml, r[0]) {
 			t.Fatalf("withReplaced: %q not in the configuration", r[0])

@@ -2,10 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,62 +10,13 @@ import (
 
 	"github.com/o365prov/o365prov/internal/state"
 	"github.com/o365prov/o365prov/internal/state/conformance"
+	"github.com/o365prov/o365prov/internal/state/pgtest"
 	"github.com/o365prov/o365prov/internal/state/postgres"
 )
 
-// serverURL is the PostgreSQL server tests use: $O365PROV_TEST_POSTGRES (a
-// postgres:// URL whose user may create databases), or the local server.
-func serverURL() string {
-	if u := os.Getenv("O365PROV_TEST_POSTGRES"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable&connect_timeout=5"
-}
+func serverURL() string { return pgtest.ServerURL() }
 
-// testDatabase creates a database of its own for the test (and what it
-// runs), drops it at the end, and returns its URL. Without a server the test
-// skips, except under CI=true.
-func testDatabase(t testing.TB) string {
-	t.Helper()
-	admin, err := pgx.Connect(t.Context(), serverURL())
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL: %v", err)
-		}
-		t.Skipf("no PostgreSQL server (set O365PROV_TEST_POSTGRES): %v", err)
-	}
-	defer admin.Close(context.Background())
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "o365prov_state_test_" + hex.EncodeToString(b)
-	// A natural-language collation, so that the ordering tests prove the
-	// schema's COLLATE "C" (a server whose default is C would hide it).
-	_, err = admin.Exec(t.Context(), "CREATE DATABASE "+name+" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'")
-	if err != nil {
-		t.Logf("no ICU collation (%v): the database gets the server's default", err)
-		if _, err := admin.Exec(t.Context(), "CREATE DATABASE "+name); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, serverURL())
-		if err != nil {
-			t.Errorf("drop test database: %v", err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database: %v", err)
-		}
-	})
-	u, err := url.Parse(serverURL())
-	if err != nil {
-		t.Fatalf("O365PROV_TEST_POSTGRES is not a URL: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
+func testDatabase(t testing.TB) string { return pgtest.Database(t) }
 
 // emptyStore opens the store in db and empties it, for one test of a suite
 // that runs its tests one after the other.
