@@ -14,8 +14,6 @@ import (
 	"github.com/o365prov/o365prov/internal/state/postgres"
 )
 
-func serverURL() string { return pgtest.ServerURL() }
-
 func testDatabase(t testing.TB) string { return pgtest.Database(t) }
 
 // emptyStore opens the store in db and empties it, for one test of a suite
