@@ -15,7 +15,7 @@ import (
 
 func newPlanCmd(a *app) *cobra.Command {
 	var cfgPath, channel string
-	var full, asJSON bool
+	var full, verify, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "plan --config FILE [--channel NAME] [--full] [--json]",
 		Short: "Print what a sync would do, applying nothing",
@@ -34,10 +34,7 @@ Subcommands list, show, approve and reject held plans.`,
 				return err
 			}
 			defer sys.Close()
-			mode := engine.Incremental
-			if full {
-				mode = engine.Full
-			}
+			mode := cycleMode(full, verify)
 			for _, e := range sys.Engines {
 				p, err := e.Plan(cmd.Context(), mode)
 				if err != nil {
@@ -58,6 +55,7 @@ Subcommands list, show, approve and reject held plans.`,
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "configuration file")
 	cmd.Flags().StringVar(&channel, "channel", "", "only this channel")
 	cmd.Flags().BoolVar(&full, "full", false, "plan a full cycle (every entry, deletions)")
+	cmd.Flags().BoolVar(&verify, "verify", false, "plan a full cycle that also reads the tenant to find drift")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON")
 	_ = cmd.MarkFlagRequired("config")
 	cmd.AddCommand(newPlanListCmd(a), newPlanShowCmd(a), newPlanDecideCmd(a, "approve"), newPlanDecideCmd(a, "reject"))

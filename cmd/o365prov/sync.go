@@ -18,7 +18,7 @@ const (
 
 func newSyncCmd(a *app) *cobra.Command {
 	var cfgPath, channel string
-	var once, full, dryRun bool
+	var once, full, verify, dryRun bool
 	cmd := &cobra.Command{
 		Use:   "sync --config FILE --channel NAME [--once] [--full] [--dry-run]",
 		Short: "Provision one channel: one cycle with --once, else on its schedule",
@@ -27,8 +27,9 @@ applied everything, 4 when the plan is held for approval (o365prov plan
 approve), 5 when some objects failed (they are retried on later cycles),
 1 on an error (nothing is deprovisioned after a failed directory read).
 Without --once, run the channel on its interval until interrupted.
---full reads every entry (catching deletions); --dry-run prints the plan
-and applies nothing.`,
+--full reads every entry (catching deletions); --verify (a full cycle) also
+reads every user from the tenant and repairs what was changed there by
+hand; --dry-run prints the plan and applies nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := a.logger()
@@ -43,13 +44,10 @@ and applies nothing.`,
 			}
 			defer sys.Close()
 			e := sys.Engines[0]
+			mode := cycleMode(full, verify)
 			if !once {
 				r := &engine.Runner{Engines: sys.Engines, Log: log}
 				return r.Run(cmd.Context())
-			}
-			mode := engine.Incremental
-			if full {
-				mode = engine.Full
 			}
 			res, err := e.Sync(cmd.Context(), engine.SyncOptions{Mode: mode, DryRun: dryRun})
 			return reportSync(a.stdout, channel, res, err, dryRun)
@@ -59,10 +57,22 @@ and applies nothing.`,
 	cmd.Flags().StringVar(&channel, "channel", "", "channel to run")
 	cmd.Flags().BoolVar(&once, "once", false, "run one cycle and exit")
 	cmd.Flags().BoolVar(&full, "full", false, "read every entry (find deletions) instead of the changes since the last cycle")
+	cmd.Flags().BoolVar(&verify, "verify", false, "a full cycle that also reads the tenant and repairs drift made there")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan, apply nothing")
 	_ = cmd.MarkFlagRequired("config")
 	_ = cmd.MarkFlagRequired("channel")
 	return cmd
+}
+
+// cycleMode is the mode the --full and --verify flags ask for.
+func cycleMode(full, verify bool) engine.Mode {
+	switch {
+	case verify:
+		return engine.Verify
+	case full:
+		return engine.Full
+	}
+	return engine.Incremental
 }
 
 // reportSync prints a cycle's outcome and turns it into an exit status.

@@ -36,15 +36,24 @@ func (e *Engine) Plan(ctx context.Context, mode Mode) (*Plan, error) {
 			e.log.Info("directory cannot continue from the watermark; reading everything", "channel", e.ch.Name, "err", err)
 		}
 	}
-	return e.planFull(ctx)
+	return e.planFull(ctx, mode == Verify)
 }
 
 // planFull reads every in-scope user and group. The watermark is taken
 // before the read so that nothing changed during it is missed next time.
-func (e *Engine) planFull(ctx context.Context) (*Plan, error) {
-	p, err := e.newPlanner(string(Full))
+func (e *Engine) planFull(ctx context.Context, verify bool) (*Plan, error) {
+	mode := Full
+	if verify {
+		mode = Verify
+	}
+	p, err := e.newPlanner(string(mode))
 	if err != nil {
 		return nil, err
+	}
+	if verify {
+		if err := p.loadTarget(ctx); err != nil {
+			return nil, err
+		}
 	}
 	wm, err := e.source.Watermark(ctx)
 	if err != nil {

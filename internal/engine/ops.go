@@ -144,6 +144,9 @@ func (e *Engine) createUser(ctx context.Context, op *Op) opResult {
 	switch {
 	case lerr != nil:
 		r.err = fmt.Errorf("create user %s: %w (and looking it up: %v)", op.Name, err, lerr)
+	case tu == nil && iid != "":
+		// Not live: Entra's deleted items may hold it with its anchor.
+		return e.restoreInstead(ctx, op, iid, err)
 	case tu == nil:
 		r.err = fmt.Errorf("create user %s: %w", op.Name, err)
 	case iid != "" && tu.ImmutableID != iid:
@@ -154,10 +157,51 @@ func (e *Engine) createUser(ctx context.Context, op *Op) opResult {
 	return r
 }
 
+// restoreInstead restores, in place of a create Graph refused, a user that
+// Entra holds in deleted items with this anchor, and writes the properties
+// the create would have.
+func (e *Engine) restoreInstead(ctx context.Context, op *Op, iid string, createErr error) opResult {
+	r := opResult{op: op, writes: 1}
+	var found *TargetUser
+	err := e.target.ListDeletedUsers(ctx, func(u TargetUser) error {
+		if u.ImmutableID == iid {
+			found = &u
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		r.err = fmt.Errorf("create user %s: %w (and reading deleted items: %v)", op.Name, createErr, err)
+		return r
+	case found == nil:
+		r.err = fmt.Errorf("create user %s: %w", op.Name, createErr)
+		return r
+	}
+	if _, err := e.target.RestoreUser(ctx, found.ID); err != nil {
+		r.writes++
+		r.err = fmt.Errorf("create user %s: in deleted items, and restoring it: %w", op.Name, err)
+		return r
+	}
+	r.writes++
+	props := make(map[string]any, len(op.Fields))
+	for k, v := range op.Fields {
+		if k != "onPremisesImmutableId" {
+			props[k] = v
+		}
+	}
+	w, err := e.target.UpdateUser(ctx, found.ID, props)
+	r.writes++
+	r.graphID, r.request = found.ID, w.RequestID
+	if err != nil {
+		r.err = fmt.Errorf("create user %s: restored from deleted items, then: %w", op.Name, err)
+	}
+	return r
+}
+
 // findAfterCreate looks a user up that a create may have made, allowing
 // for Entra's replication lag (a new object can be invisible for seconds).
 func (e *Engine) findAfterCreate(ctx context.Context, iid, upn string) (*TargetUser, error) {
-	delay := time.Second
+	delay := max(e.settle/2, 10*time.Millisecond)
 	for attempt := 0; ; attempt++ {
 		tu, err := e.target.FindUser(ctx, iid, upn, nil)
 		if err != nil || tu != nil || attempt == 4 {

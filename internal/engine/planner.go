@@ -30,10 +30,12 @@ type planner struct {
 	provisioned map[string]bool
 	// newUsers are entries created, linked or restored this cycle, whose
 	// group memberships are looked up through memberOf.
-	newUsers   []Entry
-	pending    []sourceUser // users without a target object yet: matched in bulk
-	skus       *skuCatalog
-	managers   []managerIntent
+	newUsers []Entry
+	pending  []sourceUser // users without a target object yet: matched in bulk
+	skus     *skuCatalog
+	managers []managerIntent
+	// targetByID is the tenant's users by id, read for a Verify cycle.
+	targetByID map[string]*TargetUser
 	population int
 	// err is the first error of a read the plan depends on (subscribed
 	// SKUs, state); the cycle fails with it rather than plan without.

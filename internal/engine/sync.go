@@ -35,8 +35,11 @@ func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Result, error) {
 	}
 	started := e.clock()
 	cycle := state.Cycle{Channel: e.ch.Name, Kind: string(opts.Mode), Started: started, Result: "running"}
-	if opts.DryRun {
+	switch {
+	case opts.DryRun:
 		cycle.Kind = "dry-run"
+	case opts.Mode == Verify:
+		cycle.Kind = string(Full)
 	}
 	id, err := e.store.StartCycle(ctx, cycle)
 	if err != nil {
@@ -104,7 +107,7 @@ func (e *Engine) commit(ctx context.Context, plan *Plan) error {
 		cs.Watermark = plan.Watermark
 	}
 	cs.LastCycle = e.clock()
-	if plan.Mode == string(Full) {
+	if plan.Mode == string(Full) || plan.Mode == string(Verify) {
 		cs.LastFullSync = cs.LastCycle
 	}
 	if err := e.store.PutChannel(ctx, cs); err != nil {

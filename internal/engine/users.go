@@ -16,6 +16,9 @@ const restoreWindow = 30 * 24 * time.Hour
 // in Entra yet are queued for matching, which happens in bulk.
 func (p *planner) planUser(ctx context.Context, su *sourceUser) error {
 	o := p.ch.Options
+	if p.verifyUser(ctx, su) {
+		return nil
+	}
 	st := su.state
 	switch {
 	case st == nil || st.GraphID == "" || st.Lifecycle == state.LifecycleNone:
@@ -48,7 +51,11 @@ func (p *planner) planUser(ctx context.Context, su *sourceUser) error {
 		if !o.UserUpdate {
 			return nil
 		}
-		p.updateUser(ctx, su, st.Applied, OpUpdateUser, "changed in the directory")
+		reason := "changed in the directory"
+		if p.targetByID != nil {
+			reason = "differs between the directory and Entra (verify)"
+		}
+		p.updateUser(ctx, su, st.Applied, OpUpdateUser, reason)
 		return nil
 	}
 }

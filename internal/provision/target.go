@@ -61,8 +61,12 @@ func (t target) FindUser(ctx context.Context, immutableID, upn string, props []s
 	}
 }
 
+// deletedSelect is what matching needs of a deleted user: Graph's default
+// properties of deleted items leave the anchor out.
+var deletedSelect = []string{"id", "userPrincipalName", "onPremisesImmutableId", "accountEnabled", "displayName", "deletedDateTime"}
+
 func (t target) ListDeletedUsers(ctx context.Context, fn func(engine.TargetUser) error) error {
-	for d, err := range t.c.ListDeleted(ctx, graph.DeletedUsers, graph.Query{}) {
+	for d, err := range t.c.ListDeleted(ctx, graph.DeletedUsers, graph.Query{Select: deletedSelect}) {
 		if err != nil {
 			return fmt.Errorf("list deleted users: %w", err)
 		}
