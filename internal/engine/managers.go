@@ -80,7 +80,10 @@ func (p *planner) planManagers(ctx context.Context) error {
 	return nil
 }
 
-// resolveManager finds the GUID of the user whose pingSourceDN is value.
+// resolveManager finds the GUID of the user whose pingSourceDN is value:
+// among the users read this cycle, then in state by DN, then — when
+// pingSourceDN is mapped to something else than the DN — by the value
+// recorded with each user.
 func (p *planner) resolveManager(ctx context.Context, value string) (string, error) {
 	if g, ok := p.userByDN[normDN(value)]; ok {
 		return g, nil
@@ -88,7 +91,7 @@ func (p *planner) resolveManager(ctx context.Context, value string) (string, err
 	o, err := p.store.ObjectByDN(ctx, p.channel(), state.KindUser, value)
 	switch {
 	case errors.Is(err, state.ErrNotFound):
-		return "", nil
+		return p.resolveBySourceKey(ctx, value)
 	case err != nil:
 		return "", fmt.Errorf("resolve manager %s: %w", value, err)
 	case o.GraphID == "" || o.Lifecycle == state.LifecycleDeleted || o.Lifecycle == state.LifecycleNone:
@@ -129,4 +132,41 @@ func (p *planner) managerLoop(ctx context.Context, start string) (bool, error) {
 		g = next
 	}
 	return false, nil
+}
+
+// keySourceDN is where state keeps a user's pingSourceDN when it is not its
+// DN (PingFederate lets it be any unique attribute).
+const keySourceDN = "_pingSourceDN"
+
+// withSourceKey adds to a record the user's pingSourceDN when it differs
+// from the DN, or forgets one that no longer does.
+func withSourceKey(record map[string]string, su *sourceUser, applied map[string]string) map[string]string {
+	v := su.desired.String("pingSourceDN")
+	switch {
+	case v != "" && normDN(v) != normDN(su.entry.DN):
+		if enc := canon(v); applied[keySourceDN] != enc {
+			record[keySourceDN] = enc
+		}
+	case applied[keySourceDN] != "":
+		record[keySourceDN] = ""
+	}
+	return record
+}
+
+// resolveBySourceKey finds a provisioned user by a recorded pingSourceDN,
+// reading state once per cycle to index them.
+func (p *planner) resolveBySourceKey(ctx context.Context, value string) (string, error) {
+	if p.sourceKeys == nil {
+		p.sourceKeys = map[string]string{}
+		err := p.store.Objects(ctx, p.channel(), state.KindUser, func(o state.Object) error {
+			if enc := o.Applied[keySourceDN]; enc != "" && isProvisioned(&o) {
+				p.sourceKeys[normDN(jsonString(enc))] = o.GUID
+			}
+			return nil
+		})
+		if err != nil {
+			return "", fmt.Errorf("index pingSourceDN of channel %s: %w", p.channel(), err)
+		}
+	}
+	return p.sourceKeys[normDN(value)], nil
 }

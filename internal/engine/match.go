@@ -153,7 +153,7 @@ func (p *planner) adopt(ctx context.Context, su *sourceUser, tu *TargetUser, typ
 	if tu.AccountEnabled != su.enabled {
 		write["accountEnabled"] = su.enabled
 	}
-	record := createRecord(graphFields(su.desired.Fields))
+	record := withSourceKey(createRecord(graphFields(su.desired.Fields)), su, nil)
 	if len(tu.Licenses) > 0 {
 		record[keyLicenses] = canon(sortAssignments(tu.Licenses))
 	}
@@ -171,7 +171,7 @@ func (p *planner) create(ctx context.Context, su *sourceUser) {
 	props["accountEnabled"] = su.enabled
 	op := Op{
 		Type: OpCreateUser, Kind: KindUser, GUID: su.entry.GUID, DN: su.entry.DN, Name: upnOf(su),
-		Fields: props, Record: createRecord(props), Lifecycle: lifecycleFor(su.enabled),
+		Fields: props, Record: withSourceKey(createRecord(props), su, nil), Lifecycle: lifecycleFor(su.enabled),
 		Reason: "new in the directory", NeedsPassword: true,
 	}
 	if !su.enabled {

@@ -34,6 +34,9 @@ type planner struct {
 	pending  []sourceUser // users without a target object yet: matched in bulk
 	skus     *skuCatalog
 	managers []managerIntent
+	// sourceKeys are provisioned users by a pingSourceDN that is not their
+	// DN, read from state when a manager is not found otherwise.
+	sourceKeys map[string]string
 	// targetByID is the tenant's users by id, read for a Verify cycle.
 	targetByID map[string]*TargetUser
 	population int

@@ -89,6 +89,7 @@ func (p *planner) planDeleted(ctx context.Context, su *sourceUser) error {
 // accountEnabled in the same request), then licences and manager.
 func (p *planner) updateUser(ctx context.Context, su *sourceUser, applied map[string]string, typ OpType, reason string) {
 	write, record := fieldDiff(su.desired.Fields, su.desired.CreateOnly, applied, mappedKinds(p.users, config.UserFieldKind))
+	record = withSourceKey(record, su, applied)
 	last := 0
 	if typ == OpEnableUser {
 		write["accountEnabled"] = true

@@ -202,3 +202,23 @@ func TestAnExistingCloudGroupIsAdoptedOnlyWhenAsked(t *testing.T) {
 		}
 	})
 }
+
+func TestMicrosoft365GroupsAsAnOption(t *testing.T) {
+	w := newWorld(t, withLDIF(orgLDIF(4)+groupLDIF("Project X", userDN(1), userDN(2))), withSource(groupsScope),
+		withChannel("    options: {groupType: microsoft365, groupDelete: true}\n"))
+	w.sync(engine.Full)
+	g := w.mustGroup("Project X")
+	if !g.MailEnabled || !slices.Equal(g.GroupTypes, []string{"Unified"}) || g.MailNickname != "Project-X" {
+		t.Errorf("group = %+v, want a Microsoft 365 (Unified) group", g)
+	}
+	if got := w.memberUPNs(g); !slices.Equal(got, upns(1, 2)) {
+		t.Errorf("members = %v", got)
+	}
+	if err := w.ldap.Delete(groupDN("Project X")); err != nil {
+		t.Fatal(err)
+	}
+	w.sync(engine.Full)
+	if gg, ok := w.tenant.Group(g.ID); !ok || gg.Deleted.IsZero() {
+		t.Errorf("a deleted Microsoft 365 group goes to deleted items (restorable 30 days): %+v", gg)
+	}
+}

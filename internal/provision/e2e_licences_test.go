@@ -200,6 +200,33 @@ func TestManagers(t *testing.T) {
 	})
 }
 
+func TestManagersByAnotherKeyThanTheDN(t *testing.T) {
+	// PingFederate lets pingSourceDN be any unique attribute, and manager
+	// the manager's value of it: here employee numbers.
+	person := func(i int, manager string) string {
+		s := strings.Replace(userLDIF(i, -1), "title: Engineer\n", "title: Engineer\nemployeeNumber: E"+itoa(i)+"\n", 1)
+		if manager != "" {
+			s = strings.TrimSuffix(s, "\n") + "managerNumber: " + manager + "\n\n"
+		}
+		return s
+	}
+	w := newWorld(t, withLDIF(orgLDIF(0)+person(0, "")+person(1, "E0")),
+		withReplaced("skuId: '${o365Sku}'", "skuId: ''\n        pingSourceDN: '${employeeNumber}'\n        manager: '${managerNumber}'"))
+	w.sync(engine.Full)
+	if got, want := w.mustUser(userUPN(1)).Manager, w.mustUser(userUPN(0)).ID; got != want {
+		t.Fatalf("manager found in the same cycle: %q, want %q", got, want)
+	}
+	t.Run("a later employee finds a manager provisioned in an earlier cycle", func(t *testing.T) {
+		if err := w.ldap.Add(userDN(2), ldapEntry(person(2, "E0"))); err != nil {
+			t.Fatal(err)
+		}
+		res := w.sync(engine.Incremental)
+		if got, want := w.mustUser(userUPN(2)).Manager, w.mustUser(userUPN(0)).ID; got != want {
+			t.Errorf("manager %q, want %q (problems %v)", got, want, res.Plan.Problems)
+		}
+	})
+}
+
 // ldapEntry turns one LDIF record (without its dn line) into attributes.
 func ldapEntry(record string) map[string][]string {
 	attrs := map[string][]string{}

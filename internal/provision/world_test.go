@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/o365prov/o365prov/internal/config"
+	"github.com/o365prov/o365prov/internal/directory/slapdtest"
 	"github.com/o365prov/o365prov/internal/engine"
 	"github.com/o365prov/o365prov/internal/faketenant"
 	"github.com/o365prov/o365prov/internal/graph"
@@ -32,6 +33,7 @@ type world struct {
 	ctx    context.Context
 	dir    string
 	ldap   *ldapserver.Server
+	slapd  *slapdtest.Server // instead of ldap, with withSlapd
 	url    string
 	tenant *faketenant.Tenant
 	srv    *httptest.Server
@@ -60,6 +62,7 @@ type worldSetup struct {
 	tenantCfg func(*faketenant.Config)
 	replace   [][2]string
 	postgres  bool
+	slapd     bool          // the directory is OpenLDAP's slapd (push by syncrepl) instead of the embedded one
 	scale     float64       // tenant time scale; 0: tenantTimeScale
 	limits    *graph.Limits // the client's pacing; nil: scaled Entra limits with a burst
 }
@@ -72,6 +75,12 @@ func withScale(scale float64) worldOption {
 		l := graph.EntraLimits().Scaled(scale)
 		s.limits = &l
 	}
+}
+
+// withSlapd makes the directory a real OpenLDAP slapd with the syncprov
+// overlay (so it pushes changes), loaded with the world's users.
+func withSlapd() worldOption {
+	return func(s *worldSetup) { s.slapd = true }
 }
 
 // withPostgres keeps state in a PostgreSQL database of the test's own.
@@ -117,16 +126,22 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	}
 
 	var err error
-	w.ldap, err = ldapserver.New(ldapserver.Options{LDIF: strings.NewReader(setup.ldif), AdminDN: "cn=admin,dc=contoso,dc=com", AdminPassword: "admin-Secret-1"})
-	if err != nil {
-		t.Fatal(err)
+	bindDN, bindPassword := "cn=admin,dc=contoso,dc=com", "admin-Secret-1"
+	if setup.slapd {
+		w.slapd = slapdtest.Start(t, slapdtest.Options{Suffix: "dc=contoso,dc=com", LDIF: setup.ldif, Bare: true})
+		w.url, bindDN, bindPassword = w.slapd.URL, w.slapd.AdminDN, w.slapd.AdminPassword
+	} else {
+		w.ldap, err = ldapserver.New(ldapserver.Options{LDIF: strings.NewReader(setup.ldif), AdminDN: bindDN, AdminPassword: bindPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr, err := w.ldap.Start(ctx, "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { w.ldap.Close() })
+		w.url = "ldap://" + addr
 	}
-	addr, err := w.ldap.Start(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.ldap.Close() })
-	w.url = "ldap://" + addr
 
 	tc := faketenant.DemoConfig()
 	tc.TimeScale = w.scale
@@ -163,8 +178,8 @@ channels:
     source:
       type: openldap
       url: %[7]s
-      bindDN: cn=admin,dc=contoso,dc=com
-      password: admin-Secret-1
+      bindDN: '%[10]s'
+      password: '%[11]s'
       baseDN: dc=contoso,dc=com
       users: {filter: "(objectClass=inetOrgPerson)"}
       accountStatus: {algorithm: FLAG, attribute: nsAccountLock, flagValue: "true", flagMeansDisabled: true}
@@ -173,7 +188,7 @@ channels:
     mapping:
       user:
         skuId: '${o365Sku}'
-%[9]s`, w.dir, faketenant.DemoTenantID, faketenant.DemoClientID, faketenant.DemoClientSecret, w.srv.URL, ca, w.url, setup.source, setup.channel)
+%[9]s`, w.dir, faketenant.DemoTenantID, faketenant.DemoClientID, faketenant.DemoClientSecret, w.srv.URL, ca, w.url, setup.source, setup.channel, bindDN, bindPassword)
 	if setup.postgres {
 		setup.replace = append(setup.replace, [2]string{fmt.Sprintf("state: {driver: sqlite, dsn: '%s/state.db'}", w.dir), fmt.Sprintf("state: {driver: postgres, dsn: '%s'}", pgtest.Database(t))})
 	}
