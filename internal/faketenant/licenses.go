@@ -142,8 +142,15 @@ func (t *Tenant) assignLicense(rc *reqCtx) *gresp {
 	}
 	t.applyLicenseChange(u, ch)
 	t.markDirty()
-	out := jsonObject{{"@odata.context", rc.context("users/$entity")}}
-	return jsonResp(http.StatusOK, append(out, t.render(u, nil, false)...))
+	// graph.md §3.1: the user comes back with its licences, besides the
+	// default properties.
+	out := append(jsonObject{{"@odata.context", rc.context("users/$entity")}}, t.render(u, nil, false)...)
+	for _, name := range []string{"assignedLicenses", "assignedPlans"} {
+		if _, ok := t.schemaOf(u).lookup(name); ok {
+			out = append(out, kv{name, t.value(u, name)})
+		}
+	}
+	return jsonResp(http.StatusOK, out)
 }
 
 func (t *Tenant) checkLicenseChange(rc *reqCtx, u *object, ch licenseChange) *gresp {

@@ -61,6 +61,9 @@ func TestLicenses(t *testing.T) {
 		if r.str("id") != u || !strings.HasSuffix(r.str("@odata.context"), "#users/$entity") {
 			t.Fatalf("%s", r.raw)
 		}
+		if !strings.Contains(string(r.raw), `"assignedLicenses":[{`) || !strings.Contains(string(r.raw), e5) {
+			t.Fatalf("the user returned lacks its assignedLicenses: %s", r.raw)
+		}
 		skus := f.call(http.MethodGet, "/v1.0/subscribedSkus", nil)
 		for _, s := range skus.values() {
 			if s["skuId"] == e5 && s["consumedUnits"] != float64(1) {
