@@ -18,18 +18,23 @@ const (
 	Incremental Mode = "incremental"
 	// Full reads every in-scope entry and deprovisions what is gone.
 	Full Mode = "full"
+	// Reconcile is the scheduled reconciliation: the changes since the
+	// watermark, plus an enumeration of the scope by GUID alone (cheap on
+	// the directory) that finds deletions and users who joined or left the
+	// scope without their entry changing.
+	Reconcile Mode = "reconcile"
 )
 
 // Plan computes what a cycle would do, applying nothing. It reads the
 // directory, state and (to match users and resolve licences) the target.
 func (e *Engine) Plan(ctx context.Context, mode Mode) (*Plan, error) {
-	if mode == Incremental {
+	if mode == Incremental || mode == Reconcile {
 		cs, err := e.store.Channel(ctx, e.ch.Name)
 		if err != nil {
 			return nil, fmt.Errorf("read channel %s: %w", e.ch.Name, err)
 		}
 		if len(cs.Watermark) > 0 {
-			plan, err := e.planIncremental(ctx, cs.Watermark)
+			plan, err := e.planIncremental(ctx, cs.Watermark, mode)
 			if !errors.Is(err, ErrStaleWatermark) {
 				return plan, err
 			}
@@ -95,12 +100,12 @@ func (e *Engine) planFull(ctx context.Context, verify bool) (*Plan, error) {
 
 // planIncremental reads what changed since the watermark, and retries the
 // objects whose last attempt failed.
-func (e *Engine) planIncremental(ctx context.Context, since []byte) (*Plan, error) {
-	p, err := e.newPlanner(string(Incremental))
+func (e *Engine) planIncremental(ctx context.Context, since []byte, mode Mode) (*Plan, error) {
+	p, err := e.newPlanner(string(mode))
 	if err != nil {
 		return nil, err
 	}
-	scopeChanged := false
+	scopeChanged := mode == Reconcile
 	var deleted []string
 	var changedGroups []Entry
 	read := p.readUser(ctx)
@@ -140,7 +145,14 @@ func (e *Engine) planIncremental(ctx context.Context, since []byte) (*Plan, erro
 		return nil, fmt.Errorf("count users of channel %s: %w", e.ch.Name, err)
 	}
 	p.population = n
-	if err := e.planGroupsChanged(ctx, p, changedGroups, deleted, scopeChanged); err != nil {
+	if mode == Reconcile {
+		// Every group, read in full: nested changes whose parents the
+		// directory could not name are caught here.
+		err = e.planGroupsFull(ctx, p)
+	} else {
+		err = e.planGroupsChanged(ctx, p, changedGroups, deleted, scopeChanged)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return e.finish(ctx, p, wm)

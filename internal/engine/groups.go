@@ -34,6 +34,13 @@ func (s *groupSet) add(e Entry) {
 	s.ordered = append(s.ordered, &en)
 }
 
+// addNested makes a group known for expanding nested membership without
+// planning it (it did not change).
+func (s *groupSet) addNested(e Entry) {
+	en := e
+	s.byDN[normDN(e.DN)] = &en
+}
+
 // groupsEnabled reports whether the channel provisions groups.
 func (e *Engine) groupsEnabled() bool { return e.ch.Source.Groups != nil }
 
@@ -69,6 +76,12 @@ func (e *Engine) planGroupsChanged(ctx context.Context, p *planner, changed []En
 	set := newGroupSet()
 	for _, g := range changed {
 		set.add(g)
+	}
+	if e.ch.Options.FlattenNested {
+		// A flattened parent's members changed with its nested group's.
+		if err := e.addParents(ctx, set); err != nil {
+			return err
+		}
 	}
 	if err := e.planGroups(ctx, p, set); err != nil {
 		return err
@@ -244,4 +257,54 @@ func (x *groupIndex) find(key string) []TargetGroup {
 		return nil
 	}
 	return x.index[strings.ToLower(key)]
+}
+
+// addParents adds to set the managed groups that hold a group of set, as the
+// group's memberOf names them, up to ten levels: when members are flattened,
+// a parent's members change with its nested group's though its own entry
+// does not. (Without memberOf, parents catch up at the next reconciliation,
+// which reads every group.)
+func (e *Engine) addParents(ctx context.Context, set *groupSet) error {
+	attr := e.ch.Source.MemberOfAttribute
+	if attr == "" {
+		return nil
+	}
+	todo := append([]*Entry(nil), set.ordered...)
+	for depth := 0; depth < 10 && len(todo) > 0; depth++ {
+		var next []*Entry
+		for _, g := range todo {
+			for _, dn := range attrValues(g.Attributes, attr) {
+				en, ok, err := e.managedGroup(ctx, set, dn)
+				if err != nil {
+					return err
+				}
+				if ok {
+					set.add(en)
+					next = append(next, set.byDN[normDN(dn)])
+				}
+			}
+		}
+		todo = next
+	}
+	return nil
+}
+
+// managedGroup reads a group o365prov manages, by DN, unless set has it.
+func (e *Engine) managedGroup(ctx context.Context, set *groupSet, dn string) (Entry, bool, error) {
+	if set.byDN[normDN(dn)] != nil {
+		return Entry{}, false, nil
+	}
+	if _, err := e.store.ObjectByDN(ctx, e.ch.Name, state.KindGroup, dn); errors.Is(err, state.ErrNotFound) {
+		return Entry{}, false, nil
+	} else if err != nil {
+		return Entry{}, false, fmt.Errorf("read state of group %s: %w", dn, err)
+	}
+	en, err := e.source.Lookup(ctx, KindGroup, dn, e.groupAttrs())
+	if errors.Is(err, ErrNotInSource) {
+		return Entry{}, false, nil
+	}
+	if err != nil {
+		return Entry{}, false, abort("read group "+dn, err)
+	}
+	return en, true, nil
 }

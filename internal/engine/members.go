@@ -94,29 +94,41 @@ func (e *Engine) effectiveMembers(ctx context.Context, p *planner, g *Entry, set
 	walk = func(grp *Entry) error {
 		for _, dn := range grp.Members {
 			n := normDN(dn)
-			if nested := set.byDN[n]; nested != nil {
-				if !e.ch.Options.FlattenNested {
-					if p.groupProvisioned(ctx, nested.GUID) {
-						out[nested.GUID] = true
-						groups[nested.GUID] = true
-					}
+			nested := set.byDN[n]
+			if nested == nil {
+				guid, ok, err := p.provisionedUser(ctx, n, dn)
+				if err != nil {
+					return err
+				}
+				if ok {
+					out[guid] = true
 					continue
 				}
-				if visiting[nested.GUID] {
-					continue // a loop of nested groups: each member once
-				}
-				visiting[nested.GUID] = true
-				if err := walk(nested); err != nil {
+				// Perhaps a managed group that did not change this cycle:
+				// read it, so its members are not mistaken for gone.
+				en, found, err := e.managedGroup(ctx, set, dn)
+				if err != nil {
 					return err
+				}
+				if !found {
+					continue
+				}
+				set.addNested(en)
+				nested = set.byDN[n]
+			}
+			if !e.ch.Options.FlattenNested {
+				if p.groupProvisioned(ctx, nested.GUID) {
+					out[nested.GUID] = true
+					groups[nested.GUID] = true
 				}
 				continue
 			}
-			guid, ok, err := p.provisionedUser(ctx, n, dn)
-			if err != nil {
-				return err
+			if visiting[nested.GUID] {
+				continue // a loop of nested groups: each member once
 			}
-			if ok {
-				out[guid] = true
+			visiting[nested.GUID] = true
+			if err := walk(nested); err != nil {
+				return err
 			}
 		}
 		return nil

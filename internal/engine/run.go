@@ -112,7 +112,11 @@ func (e *Engine) groupAttrs() []string {
 	if e.groups.AllAttributes() {
 		return []string{"*"}
 	}
-	return e.groups.Attributes()
+	attrs := e.groups.Attributes()
+	if e.ch.Options.FlattenNested && e.ch.Source.MemberOfAttribute != "" {
+		attrs = append(attrs, e.ch.Source.MemberOfAttribute) // parents of nested groups
+	}
+	return attrs
 }
 
 // newPlanner starts a plan.

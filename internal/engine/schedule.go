@@ -137,8 +137,8 @@ func (r *Runner) cycle(ctx context.Context, e *Engine) {
 	}
 }
 
-// dueMode is Full when the channel has never had a full cycle or its
-// fullSyncInterval has passed, Incremental otherwise.
+// dueMode is Full when the channel has never had a full cycle, Reconcile
+// when its fullSyncInterval has passed, Incremental otherwise.
 func (e *Engine) dueMode(ctx context.Context) (Mode, error) {
 	cs, err := e.store.Channel(ctx, e.ch.Name)
 	if err != nil {
@@ -148,7 +148,7 @@ func (e *Engine) dueMode(ctx context.Context) (Mode, error) {
 		return Full, nil
 	}
 	if e.ch.FullSyncInterval > 0 && e.clock().Sub(cs.LastFullSync) >= e.ch.FullSyncInterval {
-		return Full, nil
+		return Reconcile, nil
 	}
 	return Incremental, nil
 }

@@ -38,7 +38,7 @@ func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Result, error) {
 	switch {
 	case opts.DryRun:
 		cycle.Kind = "dry-run"
-	case opts.Mode == Verify:
+	case opts.Mode == Verify || opts.Mode == Reconcile:
 		cycle.Kind = string(Full)
 	}
 	id, err := e.store.StartCycle(ctx, cycle)
@@ -107,7 +107,7 @@ func (e *Engine) commit(ctx context.Context, plan *Plan) error {
 		cs.Watermark = plan.Watermark
 	}
 	cs.LastCycle = e.clock()
-	if plan.Mode == string(Full) || plan.Mode == string(Verify) {
+	if plan.Mode == string(Full) || plan.Mode == string(Verify) || plan.Mode == string(Reconcile) {
 		cs.LastFullSync = cs.LastCycle
 	}
 	if err := e.store.PutChannel(ctx, cs); err != nil {

@@ -155,6 +155,23 @@ func TestNestedGroups(t *testing.T) {
 			t.Errorf("Platform = %v", got)
 		}
 	})
+	t.Run("changes in an incremental cycle keep the flattened members right", func(t *testing.T) {
+		w := newWorld(t, withLDIF(ldif), withSource(groupsScope))
+		w.sync(engine.Full)
+		w.tenant.Advance(time.Minute)
+		// Only the nested group changes: its parent's flattened members follow.
+		w.modify(groupDN("Platform"), ldapserver.AddValues("member", userDN(5)))
+		w.sync(engine.Incremental)
+		if got := w.memberUPNs(w.mustGroup("Engineering")); !slices.Equal(got, upns(1, 2, 3, 5)) {
+			t.Errorf("Engineering after Platform changed = %v", got)
+		}
+		// Only the parent changes: the unchanged nested group's members stay.
+		w.modify(groupDN("Engineering"), ldapserver.AddValues("member", userDN(6)))
+		res := w.sync(engine.Incremental)
+		if got := w.memberUPNs(w.mustGroup("Engineering")); !slices.Equal(got, upns(1, 2, 3, 5, 6)) {
+			t.Errorf("Engineering after it changed = %v (plan %+v)", got, res.Plan.Ops)
+		}
+	})
 	t.Run("kept as nested groups with flattenNested off", func(t *testing.T) {
 		w := newWorld(t, withLDIF(ldif), withSource(groupsScope), withChannel("    options: {flattenNested: false}\n"))
 		w.sync(engine.Full)

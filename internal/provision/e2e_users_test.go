@@ -358,3 +358,18 @@ func deleted(t *faketenant.Tenant, displayName string) bool {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestAScheduledReconciliationFindsDeletionsByEnumeration(t *testing.T) {
+	w := newWorld(t)
+	w.sync(engine.Full)
+	if err := w.ldap.Delete(userDN(5)); err != nil {
+		t.Fatal(err)
+	}
+	if res := w.sync(engine.Incremental); !res.Plan.Empty() {
+		t.Fatalf("an incremental cycle cannot see a deletion in this directory, yet planned %+v", res.Plan.Ops)
+	}
+	res := w.sync(engine.Reconcile)
+	if len(res.Plan.Ops) != 1 || res.Plan.Ops[0].Type != engine.OpDisableUser || res.Plan.Ops[0].DN != userDN(5) {
+		t.Fatalf("plan = %+v, want user 5 disabled", res.Plan.Ops)
+	}
+}
