@@ -56,7 +56,8 @@ channels:
     # How often changes are looked for (push, when the directory offers it,
     # brings them sooner).
     interval: {{duration .Channel.Interval}}
-    # How often every entry is enumerated to catch deletions and drift
+    # How often the scope is reconciled: enumerated by GUID to catch
+    # deletions and scope changes, every group read again
     # (0: only on ` + "`o365prov sync --full`" + `).
     fullSyncInterval: {{duration .Channel.FullSyncInterval}}
     # Requests to Graph in flight at once.
