@@ -170,24 +170,20 @@ func (t *Tenant) linkedSet(ids map[string]bool) *orderedSet {
 	return s
 }
 
+// listDirectReports is GET /users/{id}/directReports.
 func (t *Tenant) listDirectReports(rc *reqCtx) *gresp {
-	q, bad := t.parseQuery(rc, t.userSch, queryOpts{collection: true, pageSize: 100})
-	if bad != nil {
-		return bad
-	}
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	u, bad := t.userRef(rc, rc.param(0))
-	if bad != nil {
-		return bad
-	}
-	spec := listSpec{set: t.linkedSet(t.dir.reports[u.id]), context: "directoryObjects", typed: true}
-	return t.listObjects(rc, q, spec)
+	return t.listUserLinks(rc, t.userSch, t.dir.reports)
 }
 
 // listMemberOf is GET /users/{id}/memberOf: direct groups only.
 func (t *Tenant) listMemberOf(rc *reqCtx) *gresp {
-	q, bad := t.parseQuery(rc, t.groupSch, queryOpts{collection: true, pageSize: 100})
+	return t.listUserLinks(rc, t.groupSch, t.dir.memberOf)
+}
+
+// listUserLinks lists the objects a user links to (its reports, its
+// groups), paged as a directoryObject collection.
+func (t *Tenant) listUserLinks(rc *reqCtx, sch *schema, links map[string]map[string]bool) *gresp {
+	q, bad := t.parseQuery(rc, sch, queryOpts{collection: true, pageSize: 100})
 	if bad != nil {
 		return bad
 	}
@@ -197,7 +193,7 @@ func (t *Tenant) listMemberOf(rc *reqCtx) *gresp {
 	if bad != nil {
 		return bad
 	}
-	spec := listSpec{set: t.linkedSet(t.dir.memberOf[u.id]), context: "directoryObjects", typed: true}
+	spec := listSpec{set: t.linkedSet(links[u.id]), context: "directoryObjects", typed: true}
 	return t.listObjects(rc, q, spec)
 }
 
