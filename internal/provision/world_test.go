@@ -210,7 +210,7 @@ func (w *world) open() {
 	}
 	cfg, err := config.Parse("world.yaml", []byte(w.yaml))
 	if err != nil {
-		w.t.Fatalf("configuration: %v\n%s", err, w.yaml)
+		w.t.Fatalf("configuration: %v", err) // not the YAML: it holds the (fake) client secret
 	}
 	w.cfg = cfg
 	retry := graph.RetryPolicy{LagBase: 20 * time.Millisecond, LagCap: 500 * time.Millisecond, TransientBase: 10 * time.Millisecond, TransientCap: 200 * time.Millisecond}
