@@ -10,6 +10,7 @@ import (
 	"github.com/o365prov/o365prov/internal/engine"
 	"github.com/o365prov/o365prov/internal/faketenant"
 	"github.com/o365prov/o365prov/internal/ldapserver"
+	"github.com/o365prov/o365prov/internal/state"
 )
 
 func TestInitialSyncCreatesEveryUserWithOneWriteEach(t *testing.T) {
@@ -47,6 +48,16 @@ func TestAnAttributeChangeIsOnePatchOfThatField(t *testing.T) {
 	if p, _ := w.mustUser(userUPN(3)).Properties["jobTitle"].(string); p != "Architect" {
 		t.Errorf("jobTitle in the tenant = %q", p)
 	}
+	t.Run("the audit log says what, why, and Graph's request-id", func(t *testing.T) {
+		entries, err := w.sys.Store.QueryAudit(w.ctx, state.AuditQuery{Channel: "staff", Operation: "updateUser"})
+		if err != nil || len(entries) != 1 {
+			t.Fatalf("audit %v %v", entries, err)
+		}
+		e := entries[0]
+		if e.DN != userDN(3) || e.Result != "ok" || e.RequestID == "" || !strings.Contains(e.Detail, "jobTitle — changed in the directory") {
+			t.Errorf("audit entry %+v", e)
+		}
+	})
 }
 
 func TestANoChangeCycleWritesNothing(t *testing.T) {

@@ -113,22 +113,45 @@ func (t target) SKUs(ctx context.Context) ([]engine.SKU, error) {
 	return out, nil
 }
 
+// write sends one write and returns Graph's request-id for the audit log.
+func (t target) write(ctx context.Context, r *graph.Request, what string) (engine.WriteResult, error) {
+	resp, err := t.c.Do(ctx, r)
+	if err != nil {
+		return engine.WriteResult{}, classify(fmt.Errorf("%s: %w", what, err))
+	}
+	return engine.WriteResult{RequestID: resp.RequestID}, nil
+}
+
+// create sends a create and reads the new object's id from the answer. An
+// answer without one leaves the outcome unknown: the object may exist.
+func (t target) create(ctx context.Context, r *graph.Request, what string) (engine.WriteResult, error) {
+	resp, err := t.c.Do(ctx, r)
+	if err != nil {
+		return engine.WriteResult{}, classify(fmt.Errorf("%s: %w", what, err))
+	}
+	var made struct {
+		ID string `json:"id"`
+	}
+	if err := resp.Decode(&made); err != nil || made.ID == "" {
+		return engine.WriteResult{}, fmt.Errorf("%w: %s: Graph answered %d without the new object's id", engine.ErrOutcomeUnknown, what, resp.Status)
+	}
+	return engine.WriteResult{ID: made.ID, RequestID: resp.RequestID}, nil
+}
+
 func (t target) CreateUser(ctx context.Context, props map[string]any) (engine.WriteResult, error) {
-	u, err := t.c.CreateUser(ctx, graph.Properties(props))
-	return engine.WriteResult{ID: u.ID}, classify(err)
+	return t.create(ctx, graph.CreateUserRequest(graph.Properties(props)), "create user")
 }
 
 func (t target) UpdateUser(ctx context.Context, id string, props map[string]any) (engine.WriteResult, error) {
-	return engine.WriteResult{}, classify(t.c.PatchUser(ctx, id, graph.Properties(props)))
+	return t.write(ctx, graph.PatchUserRequest(id, graph.Properties(props)), "patch user "+id)
 }
 
 func (t target) DeleteUser(ctx context.Context, id string) (engine.WriteResult, error) {
-	return engine.WriteResult{}, classify(t.c.DeleteUser(ctx, id))
+	return t.write(ctx, graph.DeleteUserRequest(id), "delete user "+id)
 }
 
 func (t target) RestoreUser(ctx context.Context, id string) (engine.WriteResult, error) {
-	_, err := t.c.Restore(ctx, id)
-	return engine.WriteResult{}, classify(err)
+	return t.write(ctx, graph.RestoreRequest(id), "restore user "+id)
 }
 
 func (t target) AssignLicense(ctx context.Context, id string, add []engine.Assignment, remove []string) (engine.WriteResult, error) {
@@ -139,16 +162,15 @@ func (t target) AssignLicense(ctx context.Context, id string, add []engine.Assig
 	if remove == nil {
 		remove = []string{}
 	}
-	_, err := t.c.AssignLicense(ctx, id, ga, remove)
-	return engine.WriteResult{}, classify(err)
+	return t.write(ctx, graph.AssignLicenseRequest(id, ga, remove), "assign licence to "+id)
 }
 
 func (t target) SetManager(ctx context.Context, id, managerID string) (engine.WriteResult, error) {
-	return engine.WriteResult{}, classify(t.c.SetManager(ctx, id, managerID))
+	return t.write(ctx, t.c.SetManagerRequest(id, managerID), "set manager of "+id)
 }
 
 func (t target) RemoveManager(ctx context.Context, id string) (engine.WriteResult, error) {
-	return engine.WriteResult{}, classify(t.c.RemoveManager(ctx, id))
+	return t.write(ctx, graph.RemoveManagerRequest(id), "remove manager of "+id)
 }
 
 func (t target) CreateGroup(ctx context.Context, props map[string]any, memberIDs []string) (engine.WriteResult, error) {
@@ -160,24 +182,25 @@ func (t target) CreateGroup(ctx context.Context, props map[string]any, memberIDs
 		props = maps.Clone(props)
 		props["members@odata.bind"] = refs
 	}
-	g, err := t.c.CreateGroup(ctx, graph.Properties(props))
-	return engine.WriteResult{ID: g.ID}, classify(err)
+	return t.create(ctx, graph.CreateGroupRequest(graph.Properties(props)), "create group")
 }
 
 func (t target) UpdateGroup(ctx context.Context, id string, props map[string]any) (engine.WriteResult, error) {
-	return engine.WriteResult{}, classify(t.c.PatchGroup(ctx, id, graph.Properties(props)))
+	return t.write(ctx, graph.PatchGroupRequest(id, graph.Properties(props)), "patch group "+id)
 }
 
 func (t target) DeleteGroup(ctx context.Context, id string) (engine.WriteResult, error) {
-	return engine.WriteResult{}, classify(t.c.DeleteGroup(ctx, id))
+	return t.write(ctx, graph.DeleteGroupRequest(id), "delete group "+id)
 }
 
+// AddMembers goes through the client's AddMembers, which redoes a chunk
+// member by member when Graph refuses it whole for one member already there.
 func (t target) AddMembers(ctx context.Context, groupID string, memberIDs []string) (engine.WriteResult, error) {
 	return engine.WriteResult{}, classify(t.c.AddMembers(ctx, groupID, memberIDs))
 }
 
 func (t target) RemoveMember(ctx context.Context, groupID, memberID string) (engine.WriteResult, error) {
-	return engine.WriteResult{}, classify(t.c.RemoveMember(ctx, groupID, memberID))
+	return t.write(ctx, graph.RemoveMemberRequest(groupID, memberID), "remove member "+memberID+" from group "+groupID)
 }
 
 // classify wraps a Graph error in the engine's sentinel for it, keeping the
