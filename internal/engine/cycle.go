@@ -161,6 +161,9 @@ func (e *Engine) planIncremental(ctx context.Context, since []byte, mode Mode) (
 // readUser maps and plans each user the directory returns.
 func (p *planner) readUser(ctx context.Context) func(Entry) error {
 	return func(en Entry) error {
+		if en.Skip != "" {
+			return p.keepSkipped(ctx, KindUser, en)
+		}
 		if p.seen[en.GUID] {
 			return nil
 		}
@@ -225,11 +228,18 @@ func (e *Engine) planGone(ctx context.Context, p *planner, deleted []string, sco
 		return nil
 	}
 	inScope := map[string]string{}
-	if err := e.source.Enumerate(ctx, KindUser, func(guid, dn string) error { inScope[guid] = dn; return nil }); err != nil {
+	err := e.source.Enumerate(ctx, KindUser, func(guid, dn string) error {
+		if guid == "" {
+			return p.keepSkipped(ctx, KindUser, Entry{DN: dn, Skip: "no usable GUID"})
+		}
+		inScope[guid] = dn
+		return nil
+	})
+	if err != nil {
 		return abort("enumerate users in scope", err)
 	}
 	active := map[string]bool{}
-	err := e.store.Objects(ctx, e.ch.Name, state.KindUser, func(o state.Object) error {
+	err = e.store.Objects(ctx, e.ch.Name, state.KindUser, func(o state.Object) error {
 		_, in := inScope[o.GUID]
 		switch {
 		case !in && !p.seen[o.GUID]:
@@ -294,4 +304,31 @@ func unionAttrs(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// keepSkipped handles an in-scope entry the directory could not use: it is
+// reported, and the object o365prov provisioned at that DN, if any, counts as
+// seen, so no cycle deprovisions it for being unreadable.
+func (p *planner) keepSkipped(ctx context.Context, kind Kind, en Entry) error {
+	guid, err := p.keep(ctx, kind, en.DN)
+	if err != nil {
+		return err
+	}
+	if kind == KindUser && guid != "" {
+		p.seen[guid] = true
+	}
+	p.b.problem(kind, "", en.DN, "the directory entry cannot be used (%s): left as it is in Entra until it can", en.Skip)
+	return nil
+}
+
+// keep finds the GUID of what state holds at a DN ("" when nothing).
+func (p *planner) keep(ctx context.Context, kind Kind, dn string) (string, error) {
+	o, err := p.store.ObjectByDN(ctx, p.channel(), stateKind(kind), dn)
+	switch {
+	case errors.Is(err, state.ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("read state of %s: %w", dn, err)
+	}
+	return o.GUID, nil
 }

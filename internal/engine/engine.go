@@ -27,6 +27,11 @@ type Entry struct {
 	Enabled    bool
 	Attributes map[string][]string
 	Members    []string // groups: member DNs
+	// Skip is set, with only DN, for an entry in scope that the directory
+	// could not use (no GUID, an unparsable status): it is reported, and
+	// whatever o365prov provisioned at that DN is left as it is — an entry
+	// that cannot be read is not an entry that is gone.
+	Skip string
 }
 
 // Change is one thing the directory reports since a watermark.
@@ -61,7 +66,8 @@ type Source interface {
 	Watermark(ctx context.Context) ([]byte, error)
 	Changes(ctx context.Context, since []byte, attrs []string, fn func(Change) error) ([]byte, error)
 	// Enumerate lists the GUID and DN of every in-scope user or group; a nil
-	// error means every page came back.
+	// error means every page came back. An entry without a usable GUID
+	// comes with an empty guid.
 	Enumerate(ctx context.Context, kind Kind, fn func(guid, dn string) error) error
 	// Lookup reads one in-scope entry by DN (to retry an object that
 	// failed); an entry gone or out of scope is an error wrapping

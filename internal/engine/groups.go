@@ -51,7 +51,14 @@ func (e *Engine) planGroupsFull(ctx context.Context, p *planner) error {
 		return nil
 	}
 	set := newGroupSet()
-	if err := e.source.Groups(ctx, e.groupAttrs(), func(g Entry) error { set.add(g); return nil }); err != nil {
+	err := e.source.Groups(ctx, e.groupAttrs(), func(g Entry) error {
+		if g.Skip != "" {
+			return p.keepSkippedGroup(ctx, set, g.DN, g.Skip)
+		}
+		set.add(g)
+		return nil
+	})
+	if err != nil {
 		return abort("read groups", err)
 	}
 	if err := e.planGroups(ctx, p, set); err != nil {
@@ -75,6 +82,12 @@ func (e *Engine) planGroupsChanged(ctx context.Context, p *planner, changed []En
 	}
 	set := newGroupSet()
 	for _, g := range changed {
+		if g.Skip != "" {
+			if err := p.keepSkippedGroup(ctx, set, g.DN, g.Skip); err != nil {
+				return err
+			}
+			continue
+		}
 		set.add(g)
 	}
 	if e.ch.Options.FlattenNested {
@@ -98,10 +111,19 @@ func (e *Engine) planGroupsChanged(ctx context.Context, p *planner, changed []En
 	}
 	if scopeChanged {
 		inScope := map[string]bool{}
-		if err := e.source.Enumerate(ctx, KindGroup, func(guid, _ string) error { inScope[guid] = true; return nil }); err != nil {
+		err := e.source.Enumerate(ctx, KindGroup, func(guid, dn string) error {
+			if guid == "" {
+				g, err := p.keep(ctx, KindGroup, dn)
+				inScope[g] = g != ""
+				return err
+			}
+			inScope[guid] = true
+			return nil
+		})
+		if err != nil {
 			return abort("enumerate groups in scope", err)
 		}
-		err := e.store.Objects(ctx, e.ch.Name, state.KindGroup, func(o state.Object) error {
+		err = e.store.Objects(ctx, e.ch.Name, state.KindGroup, func(o state.Object) error {
 			if !inScope[o.GUID] && !set.guids[o.GUID] && o.GraphID != "" && o.Lifecycle == state.LifecycleActive {
 				p.planMissingGroup(&o)
 			}
@@ -307,4 +329,18 @@ func (e *Engine) managedGroup(ctx context.Context, set *groupSet, dn string) (En
 		return Entry{}, false, abort("read group "+dn, err)
 	}
 	return en, true, nil
+}
+
+// keepSkippedGroup is keepSkipped for a group: the group o365prov manages at
+// that DN is neither planned nor taken for gone.
+func (p *planner) keepSkippedGroup(ctx context.Context, set *groupSet, dn, reason string) error {
+	g, err := p.keep(ctx, KindGroup, dn)
+	if err != nil {
+		return err
+	}
+	if g != "" {
+		set.guids[g] = true
+	}
+	p.b.problem(KindGroup, "", dn, "the directory entry cannot be used (%s): left as it is in Entra until it can", reason)
+	return nil
 }

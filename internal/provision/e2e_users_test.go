@@ -384,3 +384,28 @@ func TestAScheduledReconciliationFindsDeletionsByEnumeration(t *testing.T) {
 		t.Fatalf("plan = %+v, want user 5 disabled", res.Plan.Ops)
 	}
 }
+
+// TestAnUnreadableEntryIsReportedNotDeprovisioned: an entry whose account
+// status cannot be parsed is skipped by the directory; it must be reported,
+// and the user provisioned for it left alone — an entry that cannot be read
+// is not an entry that is gone.
+func TestAnUnreadableEntryIsReportedNotDeprovisioned(t *testing.T) {
+	w := newWorld(t, withReplaced(`accountStatus: {algorithm: FLAG, attribute: nsAccountLock, flagValue: "true", flagMeansDisabled: true}`,
+		`accountStatus: {algorithm: AD, attribute: employeeType}`))
+	w.sync(engine.Full)
+	w.modify(userDN(4), ldapserver.Replace("employeeType", "not a number"))
+	for _, mode := range []engine.Mode{engine.Incremental, engine.Full, engine.Reconcile} {
+		res := w.sync(mode)
+		if !res.Plan.Empty() {
+			t.Errorf("%s cycle planned %+v for an unreadable entry", mode, res.Plan.Ops)
+		}
+		// A reconciliation enumerates GUIDs only, so it finds the entry in
+		// scope without reading (or reporting) its status.
+		if mode != engine.Reconcile && (len(res.Plan.Problems) != 1 || res.Plan.Problems[0].DN != userDN(4)) {
+			t.Errorf("%s cycle problems = %+v, want the entry reported", mode, res.Plan.Problems)
+		}
+	}
+	if !w.mustUser(userUPN(4)).AccountEnabled {
+		t.Fatal("an unreadable entry's user was deprovisioned")
+	}
+}

@@ -115,16 +115,19 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (sys *System, err 
 
 func (s *System) openChannel(ctx context.Context, ch config.Channel, o Options) (*engine.Engine, error) {
 	log := o.Logger.With("channel", ch.Name)
+	src := &source{groups: ch.Source.Groups != nil}
 	dopts := []directory.Option{
 		directory.WithLogger(log.With("component", "directory")),
 		directory.WithProblemHandler(func(p directory.Problem) {
 			log.Warn("directory entry skipped", "dn", p.DN, "reason", p.Reason)
+			src.problem(p)
 		}),
 	}
 	d, err := directory.Open(ctx, ch.Source, dopts...)
 	if err != nil {
 		return nil, fmt.Errorf("channel %s: %w", ch.Name, err)
 	}
+	src.d = d
 	s.dirs = append(s.dirs, d)
 	eopts := []engine.Option{engine.WithLogger(log), engine.WithLeases(s.Store, holderName(), deadHolder)}
 	if o.Clock != nil {
@@ -136,7 +139,7 @@ func (s *System) openChannel(ctx context.Context, ch config.Channel, o Options) 
 	if o.Settle > 0 {
 		eopts = append(eopts, engine.WithSettle(o.Settle))
 	}
-	e, err := engine.New(ch, source{d: d, groups: ch.Source.Groups != nil}, target{c: s.Graph}, s.Store, eopts...)
+	e, err := engine.New(ch, src, target{c: s.Graph}, s.Store, eopts...)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/o365prov/o365prov/internal/directory"
 	"github.com/o365prov/o365prov/internal/engine"
@@ -13,6 +14,39 @@ import (
 type source struct {
 	d      *directory.Directory
 	groups bool // the channel provisions groups
+	// skip receives, during a read, the entries the directory skipped (no
+	// usable GUID, an unparsable status): the engine must know them, or it
+	// would take them for gone. The directory reports them through the
+	// problem handler given at Open, from the goroutine that reads.
+	mu   sync.Mutex
+	skip func(dn, reason string) error
+}
+
+// problem is the directory's problem handler.
+func (s *source) problem(p directory.Problem) {
+	s.mu.Lock()
+	fn := s.skip
+	s.mu.Unlock()
+	if fn != nil {
+		_ = fn(p.DN, p.Reason) // the engine records it; a failure shows at the end of the read
+	}
+}
+
+// reading routes skipped entries to fn for the length of a read.
+func (s *source) reading(fn func(dn, reason string) error) func() {
+	s.mu.Lock()
+	s.skip = fn
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		s.skip = nil
+		s.mu.Unlock()
+	}
+}
+
+// skippedEntry is how the engine hears of an entry the directory skipped.
+func skippedEntry(fn func(engine.Entry) error) func(dn, reason string) error {
+	return func(dn, reason string) error { return fn(engine.Entry{DN: dn, Skip: reason}) }
 }
 
 func kindOf(k engine.Kind) directory.Kind {
@@ -26,17 +60,19 @@ func toEntry(e directory.Entry) engine.Entry {
 	return engine.Entry{DN: e.DN, GUID: e.GUID, RawGUID: e.RawGUID, Enabled: e.Enabled, Attributes: e.Attributes, Members: e.Members}
 }
 
-func (s source) Users(ctx context.Context, attrs []string, fn func(engine.Entry) error) error {
+func (s *source) Users(ctx context.Context, attrs []string, fn func(engine.Entry) error) error {
+	defer s.reading(skippedEntry(fn))()
 	_, err := s.d.Users(ctx, attrs, func(e directory.Entry) error { return fn(toEntry(e)) })
 	return err
 }
 
-func (s source) Groups(ctx context.Context, attrs []string, fn func(engine.Entry) error) error {
+func (s *source) Groups(ctx context.Context, attrs []string, fn func(engine.Entry) error) error {
+	defer s.reading(skippedEntry(fn))()
 	_, err := s.d.Groups(ctx, attrs, func(e directory.Entry) error { return fn(toEntry(e)) })
 	return err
 }
 
-func (s source) Watermark(ctx context.Context) ([]byte, error) {
+func (s *source) Watermark(ctx context.Context) ([]byte, error) {
 	w, err := s.d.Watermark(ctx)
 	return []byte(w), err
 }
@@ -44,7 +80,7 @@ func (s source) Watermark(ctx context.Context) ([]byte, error) {
 // Changes reads what changed for users, then groups. It returns a watermark
 // taken before either read, so a change landing between the two is read
 // again next time rather than missed.
-func (s source) Changes(ctx context.Context, since []byte, attrs []string, fn func(engine.Change) error) ([]byte, error) {
+func (s *source) Changes(ctx context.Context, since []byte, attrs []string, fn func(engine.Change) error) ([]byte, error) {
 	next, err := s.d.Watermark(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read the directory's position: %w", err)
@@ -54,9 +90,17 @@ func (s source) Changes(ctx context.Context, since []byte, attrs []string, fn fu
 		kinds = append(kinds, directory.KindGroup)
 	}
 	for _, k := range kinds {
+		changed := engine.ChangedUser
+		if k == directory.KindGroup {
+			changed = engine.ChangedGroup
+		}
+		done := s.reading(func(dn, reason string) error {
+			return fn(engine.Change{Kind: changed, Entry: engine.Entry{DN: dn, Skip: reason}})
+		})
 		_, err := s.d.Changes(ctx, k, directory.Watermark(since), attrs, func(c directory.Change) error {
 			return fn(toChange(c))
 		})
+		done()
 		if errors.Is(err, directory.ErrStaleWatermark) {
 			return nil, fmt.Errorf("%w: %w", engine.ErrStaleWatermark, err)
 		}
@@ -80,11 +124,14 @@ func toChange(c directory.Change) engine.Change {
 	return engine.Change{Kind: engine.ChangedUser, Entry: toEntry(c.Entry)}
 }
 
-func (s source) Enumerate(ctx context.Context, kind engine.Kind, fn func(guid, dn string) error) error {
+// Enumerate reports an entry skipped for a bad GUID with an empty GUID, so
+// the engine keeps what it knows at that DN.
+func (s *source) Enumerate(ctx context.Context, kind engine.Kind, fn func(guid, dn string) error) error {
+	defer s.reading(func(dn, _ string) error { return fn("", dn) })()
 	return s.d.Enumerate(ctx, kindOf(kind), fn)
 }
 
-func (s source) Lookup(ctx context.Context, kind engine.Kind, dn string, attrs []string) (engine.Entry, error) {
+func (s *source) Lookup(ctx context.Context, kind engine.Kind, dn string, attrs []string) (engine.Entry, error) {
 	e, err := s.d.Lookup(ctx, kindOf(kind), dn, attrs)
 	if errors.Is(err, directory.ErrNotFound) || errors.Is(err, directory.ErrNotInScope) {
 		return engine.Entry{}, fmt.Errorf("%w: %w", engine.ErrNotInSource, err)
@@ -93,7 +140,7 @@ func (s source) Lookup(ctx context.Context, kind engine.Kind, dn string, attrs [
 }
 
 // Watch forwards the directory's pushed changes as wake-ups.
-func (s source) Watch(ctx context.Context, fn func()) error {
+func (s *source) Watch(ctx context.Context, fn func()) error {
 	err := s.d.Watch(ctx, func(directory.Event) { fn() })
 	if errors.Is(err, directory.ErrPushUnsupported) {
 		return fmt.Errorf("%w: %w", engine.ErrPushUnsupported, err)
