@@ -128,9 +128,11 @@ func (e *Engine) planIncremental(ctx context.Context, since []byte, mode Mode) (
 	if err != nil {
 		return nil, abort("read changes", err)
 	}
-	if err := e.retryDue(ctx, p, read); err != nil {
+	retried, err := e.retryDue(ctx, p, read)
+	if err != nil {
 		return nil, err
 	}
+	changedGroups = append(changedGroups, retried...)
 	if p.err != nil {
 		return nil, p.err
 	}
@@ -178,33 +180,44 @@ func (p *planner) readUser(ctx context.Context) func(Entry) error {
 }
 
 // retryDue re-reads the objects whose last attempt failed and whose retry
-// time has come, so a failure is retried without waiting for a change.
-func (e *Engine) retryDue(ctx context.Context, p *planner, read func(Entry) error) error {
+// time has come, so a failure is retried without waiting for a change:
+// users are planned at once, groups are returned to be planned with the
+// groups that changed. An object that cannot be read again is reported and
+// retried later; it does not stop the cycle.
+func (e *Engine) retryDue(ctx context.Context, p *planner, read func(Entry) error) ([]Entry, error) {
 	due, err := e.store.DueRetries(ctx, e.ch.Name, p.now, 1000)
 	if err != nil {
-		return fmt.Errorf("read failed objects: %w", err)
+		return nil, fmt.Errorf("read failed objects: %w", err)
 	}
+	var groups []Entry
 	for _, o := range due {
-		if o.Kind != state.KindUser || p.seen[o.GUID] || o.DN == "" {
+		if p.seen[o.GUID] || o.DN == "" || (o.Kind == state.KindGroup && !e.groupsEnabled()) {
 			continue
 		}
-		en, err := e.source.Lookup(ctx, KindUser, o.DN, e.userAttrs())
-		if errors.Is(err, ErrNotInSource) {
-			// Gone since: the next full cycle deprovisions it if it was
-			// provisioned; nothing to retry.
+		kind, attrs := KindUser, e.userAttrs()
+		if o.Kind == state.KindGroup {
+			kind, attrs = KindGroup, e.groupAttrs()
+		}
+		en, err := e.source.Lookup(ctx, kind, o.DN, attrs)
+		switch {
+		case errors.Is(err, ErrNotInSource):
+			// Gone since: the next reconciliation deprovisions it if it
+			// was provisioned; nothing to retry.
 			continue
-		}
-		if err != nil {
-			return abort("re-read "+o.DN, err)
-		}
-		if en.GUID != o.GUID {
-			continue // another entry took the DN; the full cycle sorts it out
-		}
-		if err := read(en); err != nil {
-			return err
+		case err != nil:
+			p.b.problem(kind, o.GUID, o.DN, "could not be read again to retry it: %v", err)
+			continue
+		case en.GUID != o.GUID:
+			continue // another entry took the DN; the reconciliation sorts it out
+		case kind == KindGroup:
+			groups = append(groups, en)
+		default:
+			if err := read(en); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return nil
+	return groups, nil
 }
 
 // planGone deprovisions users the directory reports deleted or out of

@@ -19,15 +19,22 @@ const membersPerPatch = 20
 // groups can be expanded.
 type groupSet struct {
 	byDN    map[string]*Entry
-	guids   map[string]bool
+	guids   map[string]bool // in scope (planned, or kept as they are)
+	planned map[string]bool
 	ordered []*Entry
 }
 
 func newGroupSet() *groupSet {
-	return &groupSet{byDN: map[string]*Entry{}, guids: map[string]bool{}}
+	return &groupSet{byDN: map[string]*Entry{}, guids: map[string]bool{}, planned: map[string]bool{}}
 }
 
+// add plans a group once, however many times it is read (changed, and due
+// for a retry).
 func (s *groupSet) add(e Entry) {
+	if s.planned[e.GUID] {
+		return
+	}
+	s.planned[e.GUID] = true
 	en := e
 	s.byDN[normDN(e.DN)] = &en
 	s.guids[e.GUID] = true

@@ -239,3 +239,35 @@ func TestMicrosoft365GroupsAsAnOption(t *testing.T) {
 		t.Errorf("a deleted Microsoft 365 group goes to deleted items (restorable 30 days): %+v", gg)
 	}
 }
+
+// TestAFailedGroupIsRetriedWithoutAChange: a group Graph refuses (its
+// mailNickname is taken) is recorded as failed and created on a later cycle
+// once the conflict is gone, though its entry never changed.
+func TestAFailedGroupIsRetriedWithoutAChange(t *testing.T) {
+	w := newWorld(t, withLDIF(orgLDIF(4)+groupLDIF("Sales", userDN(1))), withSource(groupsScope),
+		withChannel("    options: {groupType: microsoft365}\n"))
+	squatter, err := w.tenant.AddGroup(faketenant.SeedGroup{Properties: map[string]any{
+		"displayName": "Old sales", "mailNickname": "Sales", "mailEnabled": true, "securityEnabled": false, "groupTypes": []string{"Unified"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := w.sync(engine.Full)
+	if res.Failed != 1 {
+		t.Fatalf("failures = %v, want the group's creation refused", res.Failures)
+	}
+	if err := w.sys.Graph.DeleteGroup(w.ctx, squatter); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sys.Graph.Purge(w.ctx, squatter); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.advance(2 * time.Minute)
+	res = w.sync(engine.Incremental)
+	if countOps(res, engine.OpCreateGroup) != 1 || res.Failed > 0 {
+		t.Fatalf("retry plan %+v, failures %v", res.Plan.Ops, res.Failures)
+	}
+	if got := w.memberUPNs(w.mustGroup("Sales")); !slices.Equal(got, upns(1)) {
+		t.Errorf("members = %v", got)
+	}
+}
