@@ -27,12 +27,37 @@ func (d *Directory) Groups(ctx context.Context, attrs []string, fn func(Entry) e
 
 func (d *Directory) read(ctx context.Context, kind Kind, attrs []string, fn func(Entry) error) (ReadStats, error) {
 	start := d.opts.now()
+	st, err := d.scan(ctx, kind, d.newReader(kind, attrs), fn)
+	st.Duration = d.opts.now().Sub(start)
+	if err != nil {
+		return st, fmt.Errorf("read %ss: %w", kind, err)
+	}
+	return st, nil
+}
+
+// Enumerate lists the GUID and DN of every user or group in scope, asking
+// for the GUID attribute alone: the cheap full read that finds deletions
+// (an entry absent here is gone from scope). It returns an error unless
+// every page came back; entries without a usable GUID are skipped and go
+// to WithProblemHandler.
+func (d *Directory) Enumerate(ctx context.Context, kind Kind, fn func(guid, dn string) error) error {
+	_, err := d.scan(ctx, kind, d.guidReader(kind), func(e Entry) error { return fn(e.GUID, e.DN) })
+	if err != nil {
+		return fmt.Errorf("enumerate %ss: %w", kind, err)
+	}
+	return nil
+}
+
+// scan streams every entry of kind in scope through r: a paged search of the
+// scope's filter under the base DN, restricted to the scope group's members
+// when it has one. Entries r cannot use are counted and reported, not
+// delivered.
+func (d *Directory) scan(ctx context.Context, kind Kind, r *reader, fn func(Entry) error) (ReadStats, error) {
 	var st ReadStats
 	sc, err := d.newScope(kind)
 	if err != nil {
 		return st, err
 	}
-	r := d.newReader(kind, attrs)
 	err = d.withConn(ctx, func(s *session) error {
 		st = ReadStats{}
 		in, err := sc.prepareFull(ctx, s, &st)
@@ -57,52 +82,7 @@ func (d *Directory) read(ctx context.Context, kind Kind, attrs []string, fn func
 			return fn(ent)
 		})
 	})
-	st.Duration = d.opts.now().Sub(start)
-	if err != nil {
-		return st, fmt.Errorf("read %ss: %w", kind, err)
-	}
-	return st, nil
-}
-
-// Enumerate lists the GUID and DN of every user or group in scope, asking
-// for the GUID attribute alone: the cheap full read that finds deletions
-// (an entry absent here is gone from scope). It returns an error unless
-// every page came back; entries without a usable GUID are skipped and go
-// to WithProblemHandler.
-func (d *Directory) Enumerate(ctx context.Context, kind Kind, fn func(guid, dn string) error) error {
-	sc, err := d.newScope(kind)
-	if err != nil {
-		return err
-	}
-	r := d.guidReader(kind)
-	var st ReadStats
-	err = d.withConn(ctx, func(s *session) error {
-		st = ReadStats{}
-		in, err := sc.prepareFull(ctx, s, &st)
-		if err != nil {
-			return err
-		}
-		q := query{base: d.src.BaseDN, scope: ldap.ScopeWholeSubtree, filter: sc.filter(), attrs: r.attrs}
-		return d.search(ctx, s, q, &st, func(c *ldap.Conn, e *ldap.Entry) error {
-			if in != nil && !in(e.DN) {
-				return nil
-			}
-			ent, prob, err := r.convert(ctx, c, e)
-			if err != nil {
-				return err
-			}
-			s.delivered = true
-			if prob != nil {
-				st.problem(*prob, d.opts.problems)
-				return nil
-			}
-			return fn(ent.GUID, ent.DN)
-		})
-	})
-	if err != nil {
-		return fmt.Errorf("enumerate %ss: %w", kind, err)
-	}
-	return nil
+	return st, err
 }
 
 // Lookup reads one entry by DN, with the same attributes and checks as
