@@ -155,7 +155,7 @@ func (p *pacer) reserve(writes, ru int) (*ticket, time.Time) {
 	at = latest(at, p.ru.bucketTime(now, r))
 	at = latest(p.writes.windowTime(at, w), p.ru.windowTime(at, r))
 	p.lastAt = at
-	return &ticket{writes: p.writes.record(at, w), ru: p.ru.record(at, r), w: writes, r: ru, epoch: p.epoch}, at
+	return &ticket{writes: p.writes.record(w), ru: p.ru.record(r), w: writes, r: ru, epoch: p.epoch}, at
 }
 
 // cancel takes back part of a reservation that will not be sent (its
@@ -171,19 +171,9 @@ func (p *pacer) cancel(t *ticket, writes, ru int) {
 		p.writes.tokens = math.Min(p.writes.limit, p.writes.tokens+float64(writes))
 		p.ru.tokens = math.Min(p.ru.limit, p.ru.tokens+float64(ru))
 	}
-	shrink(p.writes, t.writes, float64(writes))
-	shrink(p.ru, t.ru, float64(ru))
+	p.writes.shrink(t.writes, float64(writes))
+	p.ru.shrink(t.ru, float64(ru))
 	t.w, t.r = t.w-writes, t.r-ru
-}
-
-func shrink(m *meter, e *spend, n float64) {
-	if e == nil {
-		return
-	}
-	e.n -= n
-	if e.n <= 0 {
-		m.forget(e)
-	}
 }
 
 // finish dates a reservation's spends by now, when Graph has answered, and
@@ -193,22 +183,22 @@ func (p *pacer) finish(t *ticket, actualRU int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := latest(p.clock.Now(), p.lastAt)
-	for _, e := range []*spend{t.writes, t.ru} {
-		if e != nil {
-			e.at, e.done = latest(e.at, now), true
-		}
+	if t.writes != nil {
+		p.writes.answer(t.writes, now, t.writes.n)
 	}
-	if actualRU < 0 || actualRU == t.r {
-		return
+	ru := -1.0
+	if t.ru != nil {
+		ru = t.ru.n
 	}
-	p.ru.tokens = math.Min(p.ru.limit, p.ru.tokens-float64(actualRU-t.r))
+	if actualRU >= 0 && actualRU != t.r {
+		p.ru.tokens = math.Min(p.ru.limit, p.ru.tokens-float64(actualRU-t.r))
+		ru = float64(actualRU)
+	}
 	switch {
 	case t.ru != nil:
-		t.ru.n = float64(actualRU)
-	case actualRU > 0:
-		if e := p.ru.record(now, float64(actualRU)); e != nil {
-			e.done = true
-		}
+		p.ru.answer(t.ru, now, ru)
+	case ru > 0:
+		p.ru.add(now, ru)
 	}
 }
 
