@@ -90,6 +90,11 @@ type Target struct {
 	ResourceUnits     int     `yaml:"resourceUnits"` // read budget, resource units per 10 s
 	Proxy             string  `yaml:"proxy"`
 	CAFile            string  `yaml:"caFile"` // extra CA to trust for graphURL/loginURL (a private proxy, the fake tenant)
+	// TimeScale tells the client that the tenant's clock runs this many
+	// times faster than the wall's (the fake tenant's --time-scale), so
+	// Graph's windows and backoffs shrink with it. Trials only: refused
+	// against Microsoft's own Graph endpoints. 0 or 1: real time.
+	TimeScale float64 `yaml:"timeScale"`
 }
 
 // Channel is one source directory provisioned to the target, PingFederate's

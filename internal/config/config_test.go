@@ -203,6 +203,9 @@ func TestValidationRules(t *testing.T) {
 		{name: "graphURL over http is refused beyond this machine", replace: [2]string{"  clientId:", "  graphURL: http://graph.example.com\n  clientId:"}, path: "target.graphURL", message: "https is required"},
 		{name: "loginURL must be https", replace: [2]string{"  clientId:", "  loginURL: http://127.0.0.1:8650\n  clientId:"}, path: "target.loginURL", message: "not https"},
 		{name: "writeRate must be positive", replace: [2]string{"  clientId:", "  writeRate: 0\n  clientId:"}, path: "target.writeRate", message: "above 0"},
+		{name: "timeScale is refused against Microsoft Graph", replace: [2]string{"  clientId:", "  timeScale: 10\n  clientId:"}, path: "target.timeScale", message: "is Microsoft Graph, which runs on real time"},
+		{name: "timeScale is refused against a national cloud", replace: [2]string{"  clientId:", "  graphURL: https://graph.microsoft.us\n  timeScale: 10\n  clientId:"}, path: "target.timeScale", message: "is Microsoft Graph"},
+		{name: "timeScale below real time is refused", replace: [2]string{"  clientId:", "  graphURL: https://127.0.0.1:8650\n  timeScale: 0.5\n  clientId:"}, path: "target.timeScale", message: "out of range (1 to 1000"},
 		{name: "a proxy must be a URL", replace: [2]string{"  clientId:", "  proxy: proxy:3128\n  clientId:"}, path: "target.proxy", message: "not a proxy URL"},
 		{name: "a channel needs a name", replace: [2]string{"- name: staff", "- name: \"\""}, path: "channels[0].name", message: "required"},
 		{name: "a channel name is restricted", replace: [2]string{"- name: staff", "- name: staff members"}, path: "channels[0].name", message: "not a channel name"},
@@ -405,5 +408,16 @@ func TestWarningsDoNotFailTheFile(t *testing.T) {
 	}
 	if len(cfg.Warnings) != 2 {
 		t.Fatalf("want 2 warnings (provisionDisabledUsers with delete, no threshold), got %v", cfg.Warnings)
+	}
+}
+
+func TestTimeScaleIsAcceptedForTheFakeTenant(t *testing.T) {
+	doc := strings.Replace(minimal, "  clientId:", "  graphURL: https://127.0.0.1:8650\n  loginURL: https://127.0.0.1:8650\n  timeScale: 10\n  clientId:", 1)
+	cfg, err := Parse("c.yaml", []byte(doc), testEnv(templateSecrets))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Target.TimeScale != 10 {
+		t.Errorf("timeScale = %v, want 10", cfg.Target.TimeScale)
 	}
 }

@@ -85,6 +85,7 @@ func validateTarget(t *Target, ps *problemSet) {
 	if t.ResourceUnits <= 0 {
 		ps.add("target.resourceUnits", "%d is not a budget (resource units per 10 s above 0; Graph allows 3500 to 8000)", t.ResourceUnits)
 	}
+	checkTimeScale(ps, t)
 	if t.Proxy != "" {
 		u, err := url.Parse(t.Proxy)
 		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "socks5") {

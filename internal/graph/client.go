@@ -26,10 +26,12 @@ type Options struct {
 	MaxThreads int
 	// Timeout bounds one HTTP exchange; default config.DefaultTimeout.
 	Timeout time.Duration
-	// Limits overrides the pacing buckets; default from the target's
-	// writeRate and resourceUnits.
+	// Limits overrides the pacing buckets, used as given; default from the
+	// target's writeRate and resourceUnits, scaled by its timeScale.
 	Limits *Limits
-	Retry  RetryPolicy
+	// Retry bounds retries; its durations (given or default) are scaled by
+	// the target's timeScale.
+	Retry RetryPolicy
 	// BatchDelay is how long a sender waits for more concurrent requests
 	// to fill a $batch when fewer than 20 are queued; default 2ms,
 	// negative sends at once.
@@ -85,7 +87,8 @@ func New(target config.Target, o Options) (*Client, error) {
 		}
 		o.Tokens = ts
 	}
-	limits := limitsFrom(target.WriteRate, target.ResourceUnits)
+	limits := limitsFrom(target.WriteRate, target.ResourceUnits).Scaled(target.TimeScale)
+	o.Retry = o.Retry.Scaled(target.TimeScale)
 	if o.Limits != nil {
 		limits = *o.Limits
 	}

@@ -3,9 +3,12 @@ package graph
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/o365prov/o365prov/internal/config"
 )
 
 // manualClock only moves when told; After fires on Advance.
@@ -269,4 +272,37 @@ func TestPacerCancelReturnsTheBudget(t *testing.T) {
 	if !at.Equal(clock.Now()) {
 		t.Errorf("a cancelled reservation still holds the budget: next at +%v", at.Sub(clock.Now()))
 	}
+}
+
+func TestATargetTimeScaleShortensEveryWindowAndBackoff(t *testing.T) {
+	_, srv := newStub(t, func(stubRequest) stubAnswer { return stubAnswer{status: http.StatusNoContent} })
+	target := config.Target{Tenant: "t", ClientID: "c", GraphURL: srv.URL, WriteRate: 20, ResourceUnits: 3500, TimeScale: 10}
+	c, err := New(target, Options{HTTPClient: srv.Client(), Tokens: &staticTokens{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tests := []struct {
+		what      string
+		got, want time.Duration
+	}{
+		{"the write window", c.pacer.writes.span, 15 * time.Second},
+		{"the resource-unit window", c.pacer.ru.span, time.Second},
+		{"the quiet period between two climbs after a 429", c.pacer.recoverPeriod, time.Second},
+		{"the first backoff without Retry-After", c.retry.TransientBase, 100 * time.Millisecond},
+		{"the longest backoff", c.retry.TransientCap, 3 * time.Second},
+		{"the first wait for replication", c.retry.LagBase, 100 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.what+" is ten times shorter", func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("%v, want %v", tt.got, tt.want)
+			}
+		})
+	}
+	t.Run("the quota stays Graph's", func(t *testing.T) {
+		if c.pacer.writes.full != 2970 {
+			t.Errorf("write quota %v, want 2970 (3,000 less 1 %%)", c.pacer.writes.full)
+		}
+	})
 }
