@@ -62,15 +62,26 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, cycle int64) (*Result, e
 	results := make(chan opResult, n)
 	ids := &idCache{e: e, known: map[string]string{}}
 	var wg sync.WaitGroup
-	for w := 0; w < min(e.workers, n); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for op := range ready {
-				results <- e.run(ctx, op, ids)
-			}
-		}()
+	started := 0
+	// grow starts workers up to what the target needs in flight (its rate
+	// times its latency) and at least e.workers; workers never outnumber
+	// operations.
+	grow := func() {
+		want := e.workers
+		if f, ok := e.target.(inFlight); ok {
+			want = max(want, f.InFlight())
+		}
+		for ; started < min(want, n); started++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for op := range ready {
+					results <- e.run(ctx, op, ids)
+				}
+			}()
+		}
 	}
+	grow()
 	defer func() { close(ready); wg.Wait() }()
 	for _, op := range s.initial() {
 		ready <- op
@@ -107,8 +118,16 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, cycle int64) (*Result, e
 		for _, op := range freed {
 			ready <- op
 		}
+		grow()
 	}
 	return res, rc.problems(ctx, plan)
+}
+
+// inFlight is a target that says how many operations to keep running at
+// once to reach its rate at its current latency (bandwidth × delay): the
+// Graph client, whose latency may call for more than e.workers.
+type inFlight interface {
+	InFlight() int
 }
 
 // drain adds the results that have already arrived, without waiting.

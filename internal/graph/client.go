@@ -21,8 +21,11 @@ type Options struct {
 	// Tokens gives bearer tokens; default MSAL with the target's secret or
 	// certificate, over HTTPClient.
 	Tokens TokenSource
-	// MaxThreads bounds concurrent HTTP exchanges with Graph (the
-	// channel's maxThreads); default config.DefaultMaxThreads.
+	// MaxThreads is how many HTTP exchanges with Graph may run at once
+	// (the channel's maxThreads) to begin with; default
+	// config.DefaultMaxThreads. When Graph answers slowly the client runs
+	// more, as many as its write rate times the measured latency calls
+	// for, up to 64 (see InFlight).
 	MaxThreads int
 	// Timeout bounds one HTTP exchange; default config.DefaultTimeout.
 	Timeout time.Duration
@@ -67,6 +70,16 @@ type Client struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	// senders counts the sender goroutines: minSenders (MaxThreads) at
+	// first, more as the measured latency calls for them (flow.go), of
+	// which wanted run; widen is closed when wanted grows.
+	sendersMu  sync.Mutex
+	minSenders int
+	senders    int
+	wanted     int
+	widen      chan struct{}
+	flow       flow
+
 	skus skuCache
 }
 
@@ -102,7 +115,7 @@ func New(target config.Target, o Options) (*Client, error) {
 		tokens:  o.Tokens,
 		clock:   o.Clock,
 		pacer:   newPacer(limits, o.Clock),
-		queue:   newQueue(o.Clock, o.MaxThreads),
+		queue:   newQueue(o.Clock, maxSenders),
 		created: newCreatedSet(o.Retry.LagWindow),
 		retry:   o.Retry,
 		jitter:  &jitter{rng: o.Rand},
@@ -112,12 +125,18 @@ func New(target config.Target, o Options) (*Client, error) {
 		linger:  o.BatchDelay,
 		ctx:     ctx,
 		cancel:  cancel,
+
+		minSenders: o.MaxThreads,
+		widen:      make(chan struct{}),
 	}
 	c.skus.ttl = skuCacheTTL
-	for range o.MaxThreads {
+	c.sendersMu.Lock()
+	for c.senders < c.minSenders {
 		c.wg.Add(1)
-		go c.sender()
+		go c.sender(c.senders)
+		c.senders++
 	}
+	c.sendersMu.Unlock()
 	return c, nil
 }
 
@@ -150,7 +169,9 @@ func withDefaults(o Options) Options {
 // Close stops the senders. Requests still queued end with ErrClosed;
 // requests on the wire are abandoned (for writes, ErrOutcomeUnknown).
 func (c *Client) Close() error {
+	c.sendersMu.Lock()
 	c.cancel()
+	c.sendersMu.Unlock()
 	for _, u := range c.queue.close() {
 		for _, cl := range u.calls {
 			cl.finish(nil, ErrClosed)

@@ -9,15 +9,18 @@
 // Every call becomes a *Request (CreateUserRequest, PatchUserRequest,
 // AssignLicenseRequest, …, or NewRequest) and goes through one dispatcher:
 //
-//	caller ─▶ queue ─▶ MaxThreads senders ─▶ pacer ─▶ POST /$batch (2–20) or the request alone
+//	caller ─▶ queue ─▶ senders ─▶ pacer ─▶ POST /$batch (2–20) or the request alone
 //	                       ▲                                  │
 //	                       └──── retries, due after backoff ◀─┘
 //
 // Typed methods (CreateUser, PatchUser, AddMembers, …) block until their
 // request is answered. Calls made concurrently, from any number of
-// goroutines, are packed up to 20 per $batch: MaxThreads bounds HTTP
-// exchanges, not callers, so an executor that wants full batches runs more
-// goroutines than MaxThreads (or submits a Batch). A Batch submits many
+// goroutines, are packed up to 20 per $batch. Senders bound HTTP
+// exchanges, not callers: MaxThreads of them at first, more when Graph
+// answers slowly, so that the write rate times the measured latency
+// (bandwidth × delay) is on the wire, up to 64. InFlight tells an executor
+// how many requests to keep submitted for that, which also keeps batches
+// full. A Batch submits many
 // requests at once and links those that must run in order (dependsOn); a
 // linked chain always travels in one $batch. Do returns the raw *Response,
 // whose RequestID is what an audit log wants.
@@ -26,10 +29,10 @@
 //
 // Graph allows one app 3,000 writes per 150 s and, in a small tenant, 3,500
 // resource units per 10 s (graph.md §6.2). The pacer spends both at that
-// rate: a token bucket spreads requests evenly and a sliding window log,
-// whose entries are dated by the answer's arrival, keeps any window from
-// holding more than the quota (minus Limits.Headroom), whatever way Graph
-// counts. Resource units are estimated from the cost table and corrected by
+// rate: a token bucket spreads requests evenly and a sliding window, whose
+// entries are dated by the answer's arrival, keeps any window from holding
+// more than the quota (minus Limits.Headroom), whatever way Graph counts.
+// Both cost O(1) per request. Resource units are estimated from the cost table and corrected by
 // x-ms-resource-unit. A 429 pauses everything for its Retry-After
 // (fractional seconds too), empties the bucket, cuts the rate by a fifth and
 // lets it recover step by step. Writes that change nothing are not sent: an
@@ -64,8 +67,8 @@
 //
 // The Clock is the wall clock unless a test injects one. Against the fake
 // tenant run with a time scale, keep the wall clock (Retry-After is wall
-// time) and shorten the windows and backoffs: Limits.Scaled and
-// RetryPolicy.Scaled.
+// time) and shorten the windows and backoffs: the target's timeScale does
+// it (Limits.Scaled and RetryPolicy.Scaled).
 //
 // # Observability
 //

@@ -254,39 +254,51 @@ func TestAClientThatOverestimatesItsBudgetStillFinishes(t *testing.T) {
 	// Graph grants 150 writes per 150 s, a twentieth of what the client is
 	// configured for (other instances spend the rest, say): the client meets
 	// 429s, waits them out, lowers its quota towards what Graph lets it have
-	// and loses nothing. Time runs 300× here, not 1000×, so that the reduced
-	// budget (300 writes per wall second) binds before this machine's CPU
-	// does, even under -race.
+	// and loses nothing. Time runs 300× here, not 1000×, and the writes are
+	// cheap PATCHes, so that the reduced budget (300 writes per wall second)
+	// binds before this machine's CPU does, even under -race.
 	f := newFixture(t, func(c *faketenant.Config, _ *config.Target, _ *graph.Options) {
 		c.TimeScale = 300
 		c.Throttling = faketenant.ThrottlingConfig{Profile: "custom", Limits: faketenant.Limits{AppTenantWrites: 150}}
 	})
 	ctx := context.Background()
 	const n = 600
+	ids := make([]string, n)
+	for i := range ids {
+		p := userProps(fmt.Sprintf("over%04d", i))
+		delete(p, "passwordProfile")
+		id, err := f.tenant.AddUser(seed(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = id
+	}
 	var wg sync.WaitGroup
-	work := make(chan int)
+	work := make(chan string)
 	for range 100 {
 		wg.Go(func() {
-			for i := range work {
-				if _, err := f.client.CreateUser(ctx, userProps(fmt.Sprintf("over%04d", i))); err != nil {
-					t.Errorf("create %d: %v", i, err)
+			for id := range work {
+				if err := f.client.PatchUser(ctx, id, graph.Properties{"department": "Over"}); err != nil {
+					t.Errorf("patch %s: %v", id, err)
 				}
 			}
 		})
 	}
-	for i := range n {
-		work <- i
+	for _, id := range ids {
+		work <- id
 	}
 	close(work)
 	wg.Wait()
 	s := f.stats.Snapshot()
-	if got := len(f.tenant.Users()); got != n {
-		t.Errorf("%d users, want %d", got, n)
+	for _, id := range ids {
+		if u, _ := f.tenant.User(id); u.Properties["department"] != "Over" {
+			t.Fatalf("user %s was not patched: %v", id, u.Properties["department"])
+		}
 	}
 	// Without cutting its quota the client would meet a 429 for nearly
 	// every request it sends once the first window is spent.
 	if s.Throttled == 0 || s.Throttled > n/2 {
 		t.Errorf("%d throttled of %d requests", s.Throttled, s.Requests)
 	}
-	t.Logf("%d requests, %d throttled", s.Requests, s.Throttled)
+	t.Logf("%d requests, %d throttled, %d HTTP exchanges, latency %v", s.Requests, s.Throttled, s.HTTPRequests, f.client.Latency())
 }

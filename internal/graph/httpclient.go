@@ -13,11 +13,12 @@ import (
 )
 
 // NewHTTPClient builds the HTTP client for Graph and the login endpoint from
-// the target's proxy and extra CA. Its connection pool is sized for
-// maxThreads concurrent requests to one host.
+// the target's proxy and extra CA. Its connection pool keeps a connection
+// for each exchange the client may run at once: maxThreads, or more when
+// Graph is slow (up to 64, see Client.InFlight).
 func NewHTTPClient(target config.Target, maxThreads int) (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = max(maxThreads, 2) + 2
+	tr.MaxIdleConnsPerHost = max(maxThreads, maxSenders) + 2
 	tr.ResponseHeaderTimeout = 2 * time.Minute
 	if target.Proxy != "" {
 		u, err := url.Parse(target.Proxy)

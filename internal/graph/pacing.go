@@ -110,6 +110,13 @@ func newPacer(l Limits, clock Clock) *pacer {
 	}
 }
 
+// writeRate is the write quota in force, per second.
+func (p *pacer) writeRate() float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.writes.rate()
+}
+
 // ticket is a reservation: what it booked in each meter.
 type ticket struct {
 	writes, ru *spend

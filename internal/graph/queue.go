@@ -129,12 +129,17 @@ type queue struct {
 	delayed delayHeap
 	seq     uint64
 	closed  bool
+	// readyCalls counts the requests in ready.
+	readyCalls int
 	// wake has one slot per worker; a push signals one waiting worker.
 	wake chan struct{}
+	// wakeFull signals a worker that takes only full batches (flow.go)
+	// that a full batch's worth is ready.
+	wakeFull chan struct{}
 }
 
 func newQueue(clock Clock, workers int) *queue {
-	return &queue{clock: clock, wake: make(chan struct{}, workers)}
+	return &queue{clock: clock, wake: make(chan struct{}, workers), wakeFull: make(chan struct{}, workers)}
 }
 
 // push adds a new unit at the back; false once the queue is closed.
@@ -147,8 +152,13 @@ func (q *queue) push(u *unit) bool {
 	q.seq++
 	u.seq = q.seq
 	q.ready = append(q.ready, u)
+	q.readyCalls += len(u.calls)
+	full := q.readyCalls >= maxBatch
 	q.mu.Unlock()
 	q.signal()
+	if full {
+		q.signalFull()
+	}
 	return true
 }
 
@@ -172,11 +182,24 @@ func (q *queue) signal() {
 	}
 }
 
+func (q *queue) signalFull() {
+	select {
+	case q.wakeFull <- struct{}{}:
+	default:
+	}
+}
+
 // take waits for work and returns up to maxBatch requests' worth of units,
 // or a single unbatchable unit. Having found fewer than maxBatch, it waits
 // up to linger (wall time: it waits for other goroutines of this process)
-// for more. It returns nil when stop is closed.
-func (q *queue) take(stop <-chan struct{}, linger time.Duration) []*unit {
+// for more. A worker that takes only full batches (full) waits until a
+// full batch's worth is ready and leaves the rest, retries and unbatchable
+// requests to the others, so that it never splits work they would have
+// sent together. take returns nil when stop is closed.
+func (q *queue) take(stop <-chan struct{}, linger time.Duration, full bool) []*unit {
+	if full {
+		return q.takeFull(stop)
+	}
 	var got []*unit
 	n := 0
 	var lingerDone <-chan time.Time
@@ -209,6 +232,25 @@ func (q *queue) take(stop <-chan struct{}, linger time.Duration) []*unit {
 	}
 }
 
+func (q *queue) takeFull(stop <-chan struct{}) []*unit {
+	for {
+		q.mu.Lock()
+		enough := q.readyCalls >= maxBatch
+		q.mu.Unlock()
+		if enough {
+			got, n, _ := q.pop(nil, 0)
+			if n >= maxBatch || (len(got) > 0 && n > 0) {
+				return got
+			}
+		}
+		select {
+		case <-stop:
+			return nil
+		case <-q.wakeFull:
+		}
+	}
+}
+
 // pop moves due retries to the front and takes ready units while they fit.
 // next is how long until the earliest delayed unit is due (0: none).
 func (q *queue) pop(got []*unit, n int) ([]*unit, int, time.Duration) {
@@ -221,6 +263,9 @@ func (q *queue) pop(got []*unit, n int) ([]*unit, int, time.Duration) {
 	}
 	if len(due) > 0 {
 		q.ready = append(due, q.ready...)
+		for _, u := range due {
+			q.readyCalls += len(u.calls)
+		}
 	}
 	i := 0
 	for i < len(q.ready) {
@@ -228,6 +273,7 @@ func (q *queue) pop(got []*unit, n int) ([]*unit, int, time.Duration) {
 		if !u.batchable() {
 			if len(got) == 0 {
 				q.ready = append(q.ready[:i], q.ready[i+1:]...)
+				q.readyCalls -= len(u.calls)
 				return []*unit{u}, maxBatch, 0
 			}
 			i++
@@ -238,6 +284,7 @@ func (q *queue) pop(got []*unit, n int) ([]*unit, int, time.Duration) {
 		}
 		got = append(got, u)
 		n += len(u.calls)
+		q.readyCalls -= len(u.calls)
 		q.ready = append(q.ready[:i], q.ready[i+1:]...)
 	}
 	if len(q.ready) == 0 {
@@ -251,6 +298,9 @@ func (q *queue) pop(got []*unit, n int) ([]*unit, int, time.Duration) {
 	if len(q.ready) > 0 {
 		q.signal()
 	}
+	if q.readyCalls >= maxBatch {
+		q.signalFull()
+	}
 	return got, n, next
 }
 
@@ -260,7 +310,7 @@ func (q *queue) close() []*unit {
 	defer q.mu.Unlock()
 	q.closed = true
 	left := append(q.ready, q.delayed...)
-	q.ready, q.delayed = nil, nil
+	q.ready, q.delayed, q.readyCalls = nil, nil, 0
 	return left
 }
 

@@ -38,6 +38,7 @@ func (c *Client) sendOne(cl *call) attempt {
 	status, header, body, token, err := c.exchange(ctx, cl.req.Method, target, cl.req.Header, cl.req.body)
 	dur := c.clock.Now().Sub(start)
 	c.metrics.ObserveHTTP(0, status, dur)
+	c.observeLatency(dur, err)
 	if err != nil {
 		err = wrapFailure(cl.req, err)
 		c.logRequest(cl.req, status, "", dur, 0, false, err)
@@ -63,6 +64,7 @@ func (c *Client) sendBatch(calls []*call) []attempt {
 	status, header, body, token, err := c.exchange(ctx, http.MethodPost, c.base+"/$batch", nil, payload)
 	dur := c.clock.Now().Sub(start)
 	c.metrics.ObserveHTTP(len(calls), status, dur)
+	c.observeLatency(dur, err)
 	if err == nil && status != http.StatusOK {
 		// The batch as a whole was refused (429, 401, 5xx, 400): every
 		// request in it shares that answer.

@@ -5,13 +5,23 @@ import (
 	"time"
 )
 
-// sender is one of MaxThreads goroutines: it takes a batch's worth of
+// sender is one of MaxThreads goroutines (more when Graph is slow, see
+// flow.go): it takes a batch's worth of
 // queued units, waits for the pacing budget, sends, and sorts out each
 // request's outcome.
-func (c *Client) sender() {
+//
+// The first MaxThreads senders take whatever is queued; those started
+// because Graph is slow run only while the latency calls for them, and
+// take only full batches, so they add exchanges only when a backlog needs
+// them and never split work the others would have sent together.
+func (c *Client) sender(index int) {
 	defer c.wg.Done()
+	extra := index >= c.minSenders
 	for {
-		units := c.queue.take(c.ctx.Done(), c.linger)
+		if extra && !c.awaitTurn(index) {
+			return
+		}
+		units := c.queue.take(c.ctx.Done(), c.linger, extra)
 		if units == nil {
 			return
 		}

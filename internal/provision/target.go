@@ -113,6 +113,10 @@ func (t target) SKUs(ctx context.Context) ([]engine.SKU, error) {
 	return out, nil
 }
 
+// InFlight is how many operations the engine should run at once for the
+// client to reach Graph's write rate at Graph's measured latency.
+func (t target) InFlight() int { return t.c.InFlight() }
+
 // write sends one write and returns Graph's request-id for the audit log.
 func (t target) write(ctx context.Context, r *graph.Request, what string) (engine.WriteResult, error) {
 	resp, err := t.c.Do(ctx, r)
