@@ -8,6 +8,7 @@ import (
 
 func newRunCmd(a *app) *cobra.Command {
 	var cfgPath string
+	var cpuProfile *string
 	cmd := &cobra.Command{
 		Use:   "run --config FILE",
 		Short: "Run every active channel on its schedule until interrupted (the daemon)",
@@ -16,7 +17,12 @@ directory pushes a change), a full cycle every fullSyncInterval. A failed
 cycle is logged and tried again on the next tick. SIGINT or SIGTERM stops
 after the operations in flight.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
+			stop, err := startCPUProfile(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer stopCPUProfile(stop, &err)
 			log, err := a.logger()
 			if err != nil {
 				return err
@@ -31,6 +37,7 @@ after the operations in flight.`,
 			return r.Run(cmd.Context())
 		},
 	}
+	cpuProfile = cpuProfileFlag(cmd)
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "configuration file")
 	_ = cmd.MarkFlagRequired("config")
 	return cmd

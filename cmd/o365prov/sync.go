@@ -19,6 +19,7 @@ const (
 func newSyncCmd(a *app) *cobra.Command {
 	var cfgPath, channel string
 	var once, full, verify, dryRun bool
+	var cpuProfile *string
 	cmd := &cobra.Command{
 		Use:   "sync --config FILE --channel NAME [--once] [--full] [--dry-run]",
 		Short: "Provision one channel: one cycle with --once, else on its schedule",
@@ -31,7 +32,12 @@ Without --once, run the channel on its interval until interrupted.
 reads every user from the tenant and repairs what was changed there by
 hand; --dry-run prints the plan and applies nothing.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
+			stop, err := startCPUProfile(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer stopCPUProfile(stop, &err)
 			log, err := a.logger()
 			if err != nil {
 				return err
@@ -53,6 +59,7 @@ hand; --dry-run prints the plan and applies nothing.`,
 			return reportSync(a.stdout, channel, res, err, dryRun)
 		},
 	}
+	cpuProfile = cpuProfileFlag(cmd)
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "configuration file")
 	cmd.Flags().StringVar(&channel, "channel", "", "channel to run")
 	cmd.Flags().BoolVar(&once, "once", false, "run one cycle and exit")
