@@ -4,6 +4,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"testing"
@@ -69,6 +70,10 @@ func newFixtureOrError(t testing.TB, newErr *error, opts ...fixtureOption) *fixt
 	t.Cleanup(func() { srv.Close(); _ = tenant.Close() })
 	target.GraphURL, target.LoginURL = srv.URL, srv.URL
 	o.HTTPClient = srv.Client()
+	// Keep a connection for every sender, as NewHTTPClient does: the
+	// test server's client keeps two, and closing the others would make
+	// every exchange past two a TLS handshake.
+	o.HTTPClient.Transport.(*http.Transport).MaxIdleConnsPerHost = 66
 	if o.Limits == nil {
 		l := graph.EntraLimits().Scaled(cfg.TimeScale)
 		o.Limits = &l
