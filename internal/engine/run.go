@@ -49,8 +49,9 @@ func WithProgress(p Progress) Option { return func(e *Engine) { e.progress = p }
 // replicas to know it (default 2 s).
 func WithSettle(d time.Duration) Option { return func(e *Engine) { e.settle = d } }
 
-// WithWorkers sets how many operations run at once (the Graph client bounds
-// and batches the requests underneath).
+// WithWorkers sets how many operations run at once, at least: a target
+// whose latency calls for more (InFlight, the Graph client) gets more. The
+// Graph client bounds and batches the requests underneath.
 func WithWorkers(n int) Option { return func(e *Engine) { e.workers = n } }
 
 // defaultSettle is how long references to a new object wait: Entra's
