@@ -3,7 +3,6 @@ package sso
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"html"
@@ -124,11 +123,8 @@ func newHarness(t *testing.T, hc harnessConfig) *harness {
 	}
 	h := &harness{t: t, dir: &fakeDirectory{}, audit: &recordingAuditor{}, logs: &bytes.Buffer{}, clock: clockwork.NewRealClock()}
 	var err error
-	cur, err := GenerateKeyPair(rand.Reader, time.Now(), "sso.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if h.nextKey, err = GenerateKeyPair(rand.Reader, time.Now(), "sso.test next"); err != nil {
+	cur := testKey(t)
+	if h.nextKey, err = LoadPEMFiles("testdata/next-key.pem", "testdata/next-cert.pem"); err != nil {
 		t.Fatal(err)
 	}
 	h.keys = Keys{Current: cur}
@@ -303,3 +299,5 @@ func tenantError(r reply) string {
 	}
 	return html.UnescapeString(m[1])
 }
+
+func fakeClockAt(t time.Time) clockwork.Clock { return clockwork.NewFakeClockAt(t) }
