@@ -198,6 +198,11 @@ channels:
 #   replyURLs: [https://login.microsoftonline.com/login.srf]
 #   domains: [contoso.com]                 # federated with ` + "`o365prov federate`" + `
 #   sessionLifetime: 8h
+#   keyEncryptionKey: ${file:/etc/o365prov/sso-key-secret}  # seals the generated signing key
+#   loginAttribute: userPrincipalName      # what people type (default: userPrincipalName on AD, mail elsewhere)
+#   relayStates: [https://www.office.com/] # targets an IdP-initiated sign-in may name
+#   behindProxy: false                     # true: a TLS-terminating proxy is in front
+#   tls: {certificate: /etc/o365prov/sso.crt, key: /etc/o365prov/sso.key}
 
 # The web console, admin API and /metrics.
 # console:

@@ -54,6 +54,21 @@ func validateSSO(c *Config, ps *problemSet) {
 		ps.add("sso.sessionLifetime", "%v is too short (at least 1m)", s.SessionLifetime)
 	}
 	checkTLS(ps, "sso.tls", s.TLS)
+	if s.SigningKey == "" && !s.KeyEncryptionKey.IsSet() {
+		ps.add("sso.keyEncryptionKey", "required when signingKey is not set (a secret of at least 16 characters that seals the generated signing key, e.g. ${file:/etc/o365prov/sso-key-secret})")
+	} else if s.KeyEncryptionKey.IsSet() && len(s.KeyEncryptionKey.Value()) < 16 {
+		ps.add("sso.keyEncryptionKey", "too short (at least 16 characters)")
+	}
+	if s.TLS == nil && !s.BehindProxy {
+		if host, _, err := net.SplitHostPort(s.Listen); err == nil && !isLoopback(host) {
+			ps.add("sso.tls", "required when listening on %q (passwords must travel over TLS); or set behindProxy: true when a TLS-terminating proxy is in front", s.Listen)
+		}
+	}
+	for i, r := range s.RelayStates {
+		if u, err := url.Parse(r); err != nil || u.Scheme != "https" || u.Host == "" {
+			ps.add(index("sso.relayStates", i), "%q is not an https URL", r)
+		}
+	}
 }
 
 func validateConsole(c *Console, ps *problemSet) {
