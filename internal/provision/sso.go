@@ -109,7 +109,7 @@ type loginDirectory struct {
 	store     state.Store
 }
 
-func newLoginDirectory(ctx context.Context, ch config.Channel, loginAttr string, st state.Store, log *slog.Logger) (*loginDirectory, error) {
+func newLoginDirectory(ctx context.Context, ch config.Channel, loginAttr string, st state.Store, log *slog.Logger, opts ...directory.Option) (*loginDirectory, error) {
 	users, errs := mapping.Compile(mapping.User, ch.Mapping.User, mapping.Options{Base64ImmutableID: ch.Options.Base64ImmutableID})
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("channel %s: user mapping: %v", ch.Name, errs[0])
@@ -124,7 +124,7 @@ func newLoginDirectory(ctx context.Context, ch config.Channel, loginAttr string,
 	if !users.AllAttributes() {
 		attrs = append(users.Attributes(), "displayName")
 	}
-	d, err := directory.Open(ctx, ch.Source, directory.WithLogger(log.With("component", "sso-directory", "channel", ch.Name)))
+	d, err := directory.Open(ctx, ch.Source, append([]directory.Option{directory.WithLogger(log.With("component", "sso-directory", "channel", ch.Name))}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("sso login source %s: %w", ch.Name, err)
 	}
