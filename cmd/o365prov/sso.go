@@ -87,10 +87,11 @@ func startIdP(ctx context.Context, sys *provision.System, log *slog.Logger) (wai
 	if s == nil {
 		return func() error { return nil }, nil
 	}
-	idp, err := sys.OpenIdP(ctx, sso.NewMemoryStore(), log.With("component", "sso"))
+	idp, err := sys.OpenIdP(ctx, provision.SSOStore(sys.Store), log.With("component", "sso"))
 	if err != nil {
 		return nil, err
 	}
+	go provision.PruneSSOItems(ctx, sys.Store, 10*time.Minute, log)
 	host, _, _ := net.SplitHostPort(s.Listen)
 	if s.TLS == nil && !s.BehindProxy && !isLoopbackHost(host) {
 		idp.Close()

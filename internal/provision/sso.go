@@ -208,3 +208,61 @@ func (a auditSink) SignIn(ctx context.Context, e sso.Event) error {
 	return a.st.Audit(ctx, state.AuditEntry{Time: e.Time, Channel: a.channel, Kind: state.KindUser, DN: e.DN,
 		Operation: e.Operation, Result: e.Result, Detail: detail})
 }
+
+// SSOStore is where the identity provider keeps sessions, sign-ins in
+// progress, answered request ids and lockout counters: the state store
+// when it can (so every node of a cluster honours them), else memory.
+func SSOStore(st state.Store) sso.Store {
+	if is, ok := st.(state.ItemStore); ok {
+		return itemStore{is}
+	}
+	return sso.NewMemoryStore()
+}
+
+// PruneSSOItems drops expired items now and then until ctx ends.
+func PruneSSOItems(ctx context.Context, st state.Store, every time.Duration, log *slog.Logger) {
+	is, ok := st.(state.ItemStore)
+	if !ok {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := is.PruneItems(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				log.Warn("prune expired sign-in sessions", "err", err)
+			}
+		}
+	}
+}
+
+type itemStore struct{ is state.ItemStore }
+
+func (s itemStore) PutItem(ctx context.Context, key string, value []byte, expires time.Time) error {
+	return s.is.PutItem(ctx, key, value, expires)
+}
+
+func (s itemStore) Item(ctx context.Context, key string, now time.Time) ([]byte, error) {
+	v, err := s.is.Item(ctx, key, now)
+	if errors.Is(err, state.ErrNotFound) {
+		return nil, sso.ErrNoItem
+	}
+	return v, err
+}
+
+func (s itemStore) DeleteItem(ctx context.Context, key string) error { return s.is.DeleteItem(ctx, key) }
+
+func (s itemStore) AddItem(ctx context.Context, key string, value []byte, expires, now time.Time) (bool, error) {
+	return s.is.AddItem(ctx, key, value, expires, now)
+}
+
+func (s itemStore) Increment(ctx context.Context, key string, expires, now time.Time) (int, error) {
+	return s.is.Increment(ctx, key, expires, now)
+}
+
+func (s itemStore) Count(ctx context.Context, key string, now time.Time) (int, error) {
+	return s.is.Count(ctx, key, now)
+}

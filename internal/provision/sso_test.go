@@ -188,3 +188,28 @@ func TestSignInAgainstSambaAD(t *testing.T) {
 		}
 	})
 }
+
+func TestSSOStoreKeepsSessionsInTheStateStore(t *testing.T) {
+	st := ssoStore(t)
+	s := SSOStore(st)
+	if _, ok := s.(itemStore); !ok {
+		t.Fatalf("SQLite state gave a %T, want the state-backed store", s)
+	}
+	ctx, now := context.Background(), time.Now()
+	if _, err := s.Item(ctx, "session:x", now); !errors.Is(err, sso.ErrNoItem) {
+		t.Fatalf("absent item: %v, want sso.ErrNoItem", err)
+	}
+	if err := s.PutItem(ctx, "session:x", []byte("alice"), now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	// A second handle on the same database, as another node would have.
+	if v, err := SSOStore(st).Item(ctx, "session:x", now); err != nil || string(v) != "alice" {
+		t.Fatalf("%q %v", v, err)
+	}
+	if ok, _ := s.AddItem(ctx, "request:_1", nil, now.Add(time.Hour), now); !ok {
+		t.Fatal("first request id refused")
+	}
+	if ok, _ := s.AddItem(ctx, "request:_1", nil, now.Add(time.Hour), now); ok {
+		t.Fatal("replayed request id accepted")
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -51,14 +50,11 @@ func (r limiter) check(ctx context.Context, login, addr string, now time.Time) e
 		key   string
 		limit int
 	}{{userKey(login), r.l.UserFailures}, {addrKey(addr), r.l.AddressFailures}} {
-		b, err := r.store.Item(ctx, k.key, now)
-		if errors.Is(err, ErrNoItem) {
-			continue
-		}
+		n, err := r.store.Count(ctx, k.key, now)
 		if err != nil {
 			return fmt.Errorf("read failure count: %w", err)
 		}
-		if n, _ := strconv.Atoi(string(b)); n >= k.limit {
+		if n >= k.limit {
 			return errLockedOut
 		}
 	}

@@ -3,7 +3,6 @@ package sso
 import (
 	"context"
 	"errors"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -23,9 +22,10 @@ type Store interface {
 	AddItem(ctx context.Context, key string, value []byte, expires, now time.Time) (bool, error)
 	// Increment adds one to the counter key and returns its new value. A
 	// counter that does not exist or has expired starts again at 1 and
-	// expires at expires; a live one keeps its expiry. Item reads a
-	// counter as its value in decimal.
+	// expires at expires; a live one keeps its expiry.
 	Increment(ctx context.Context, key string, expires, now time.Time) (int, error)
+	// Count returns a live counter's count, 0 when absent or expired.
+	Count(ctx context.Context, key string, now time.Time) (int, error)
 }
 
 // ErrNoItem is Store's answer for an absent or expired item.
@@ -111,7 +111,13 @@ func (m *MemoryStore) Increment(_ context.Context, key string, expires, now time
 		it = memItem{expires: expires}
 	}
 	it.count++
-	it.value = []byte(strconv.Itoa(it.count))
 	m.items[key] = it
+	return it.count, nil
+}
+
+func (m *MemoryStore) Count(_ context.Context, key string, now time.Time) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	it, _ := m.get(key, now)
 	return it.count, nil
 }
