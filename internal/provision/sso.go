@@ -140,6 +140,10 @@ func (l *loginDirectory) Authenticate(ctx context.Context, login, password strin
 		return sso.Identity{}, sso.ErrInvalidCredentials
 	case errors.Is(err, directory.ErrAccountDisabled):
 		return sso.Identity{}, sso.ErrAccountDisabled
+	case errors.Is(err, directory.ErrAccountLocked):
+		return sso.Identity{}, sso.ErrAccountLocked
+	case errors.Is(err, directory.ErrPasswordExpired):
+		return sso.Identity{}, sso.ErrPasswordExpired
 	case err != nil:
 		return sso.Identity{}, err
 	}

@@ -181,6 +181,17 @@ func TestSignInAgainstSambaAD(t *testing.T) {
 			t.Fatalf("%v", err)
 		}
 	})
+	t.Run("a password that must be changed is refused as expired", func(t *testing.T) {
+		dn := s.AddUser(t, c, ou, name+"x", "Secr3t!Secr3t", nil)
+		mod := ldap.NewModifyRequest(dn, nil)
+		mod.Replace("pwdLastSet", []string{"0"})
+		if err := c.Modify(mod); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ld.Authenticate(ctx, name+"x@example.test", "Secr3t!Secr3t"); !errors.Is(err, sso.ErrPasswordExpired) {
+			t.Fatalf("%v", err)
+		}
+	})
 	t.Run("a disabled account is refused as disabled, never signed in", func(t *testing.T) {
 		_, err := ld.Authenticate(ctx, name+"d@example.test", "Secr3t!Secr3t")
 		if !errors.Is(err, sso.ErrAccountDisabled) && !errors.Is(err, sso.ErrInvalidCredentials) {
