@@ -257,7 +257,9 @@ func (s itemStore) Item(ctx context.Context, key string, now time.Time) ([]byte,
 	return v, err
 }
 
-func (s itemStore) DeleteItem(ctx context.Context, key string) error { return s.is.DeleteItem(ctx, key) }
+func (s itemStore) DeleteItem(ctx context.Context, key string) error {
+	return s.is.DeleteItem(ctx, key)
+}
 
 func (s itemStore) AddItem(ctx context.Context, key string, value []byte, expires, now time.Time) (bool, error) {
 	return s.is.AddItem(ctx, key, value, expires, now)

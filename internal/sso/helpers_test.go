@@ -154,11 +154,11 @@ func newHarness(t *testing.T, hc harnessConfig) *harness {
 	t.Cleanup(func() { _ = h.tenant.Close() })
 	tenantH.set(h.tenant)
 	for _, u := range []struct {
-		upn, iid string
-		enabled  bool
-	}{{"alice@fed.contoso.com", aliceIID, true}, {"bob@fed.contoso.com", bobIID, false}} {
+		upn, name, iid string
+		enabled        bool
+	}{{"alice@fed.contoso.com", "Alice", aliceIID, true}, {"bob@fed.contoso.com", "Bob", bobIID, false}} {
 		if _, err := h.tenant.AddUser(faketenant.SeedUser{Properties: map[string]any{
-			"userPrincipalName": u.upn, "displayName": strings.Title(strings.Split(u.upn, "@")[0]), "mailNickname": strings.Split(u.upn, "@")[0],
+			"userPrincipalName": u.upn, "displayName": u.name, "mailNickname": strings.ToLower(u.name),
 			"onPremisesImmutableId": u.iid, "accountEnabled": u.enabled, "onPremisesSyncEnabled": true,
 		}}); err != nil {
 			t.Fatal(err)
