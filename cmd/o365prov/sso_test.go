@@ -198,6 +198,26 @@ func TestDemoFederatesAndSignsIn(t *testing.T) {
 			t.Fatalf("%s", page)
 		}
 	})
+	t.Run("federate refuses when no identity provider answers at baseURL, and changes nothing", func(t *testing.T) {
+		b, err := os.ReadFile(cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dead := strconv.Itoa(freePort(t))
+		other := filepath.Join(dir, "dead-idp.yaml")
+		doc := strings.ReplaceAll(string(b), "baseURL: http://127.0.0.1:"+port, "baseURL: http://127.0.0.1:"+dead)
+		if err := os.WriteFile(other, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := runCLI(t, "federate", "--config", other, "--domain", "contoso.com")
+		if code != 1 || !strings.Contains(stderr, "not federating contoso.com") || !strings.Contains(stderr, "--force") {
+			t.Fatalf("exit %d %s", code, stderr)
+		}
+		code, stdout, _ := runCLI(t, "federate", "--config", cfgPath, "--domain", "contoso.com", "--protocol", "saml", "--show")
+		if code != 0 || !strings.Contains(stdout, "The tenant matches") {
+			t.Fatalf("the refused federate changed the tenant:\n%s", stdout)
+		}
+	})
 	t.Run("federate refuses a domain not in sso.domains", func(t *testing.T) {
 		code, _, stderr := runCLI(t, "federate", "--config", cfgPath, "--domain", "fabrikam.com")
 		if code != 2 || !strings.Contains(stderr, "not in sso.domains") {
