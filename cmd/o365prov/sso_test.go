@@ -238,4 +238,28 @@ func TestDemoFederatesAndSignsIn(t *testing.T) {
 			t.Fatalf("exit %d\n%s", code, stdout)
 		}
 	})
+	t.Run("sso rollover prepares a next certificate, then promotes it", func(t *testing.T) {
+		code, _, stderr := runCLI(t, "sso", "rollover", "--config", cfgPath)
+		if code != 1 || !strings.Contains(stderr, "no next signing certificate") {
+			t.Fatalf("promoting with nothing prepared: exit %d %s", code, stderr)
+		}
+		code, stdout, stderr := runCLI(t, "sso", "rollover", "--config", cfgPath, "--prepare")
+		if code != 0 || !strings.Contains(stdout, "Next signing certificate: ") {
+			t.Fatalf("exit %d %s%s", code, stdout, stderr)
+		}
+		code, stdout, _ = runCLI(t, "federate", "--config", cfgPath, "--domain", "contoso.com", "--show")
+		if code != 0 || regexp.MustCompile(`nextSigningCertificate\s+-\s+-`).MatchString(stdout) {
+			t.Fatalf("the next certificate is not offered:\n%s", stdout)
+		}
+		code, stdout, _ = runCLI(t, "sso", "rollover", "--config", cfgPath)
+		if code != 0 || !strings.Contains(stdout, "Promoted") {
+			t.Fatalf("exit %d %s", code, stdout)
+		}
+		// The running identity provider still signs with the old key until
+		// it restarts: federating with the new one now would break sign-in.
+		code, _, stderr = runCLI(t, "federate", "--config", cfgPath, "--domain", "contoso.com")
+		if code != 1 || !strings.Contains(stderr, "does not publish the signing certificate") {
+			t.Fatalf("exit %d %s", code, stderr)
+		}
+	})
 }
