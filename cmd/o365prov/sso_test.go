@@ -149,6 +149,16 @@ func TestDemoFederatesAndSignsIn(t *testing.T) {
 			t.Fatalf("%s", page)
 		}
 	})
+	t.Run("the audit log has each sign-in, who and from where, and never the password", func(t *testing.T) {
+		code, stdout, stderr := runCLI(t, "audit", "--config", cfgPath, "--operation", "signIn")
+		if code != 0 || !regexp.MustCompile(`signIn\s+ok\s+uid=\S+\s+`+regexp.QuoteMeta(user)+` from 127.0.0.1 by wsfed`).MatchString(stdout) ||
+			!regexp.MustCompile(`signIn\s+failed\s+`+regexp.QuoteMeta(user)+` from 127.0.0.1 by wsfed: invalid user name or password`).MatchString(stdout) {
+			t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+		}
+		if strings.Contains(stdout, password) || strings.Contains(stdout, "not-the-password") {
+			t.Fatal("a password is in the audit log")
+		}
+	})
 	t.Run("federate --show says the tenant matches", func(t *testing.T) {
 		code, stdout, stderr := runCLI(t, "federate", "--config", cfgPath, "--domain", "contoso.com", "--show")
 		if code != 0 || !strings.Contains(stdout, "The tenant matches this configuration.") {
