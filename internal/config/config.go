@@ -239,7 +239,7 @@ type SSO struct {
 	Listen             string        `yaml:"listen"`
 	BaseURL            string        `yaml:"baseURL"`
 	Issuer             string        `yaml:"issuer"`
-	SigningKey         string        `yaml:"signingKey"`         // PEM file; empty: generated and kept in state
+	SigningKey         string        `yaml:"signingKey"`         // PEM or PKCS#12 (.p12, .pfx) file; empty: generated and kept in state
 	SigningCertificate string        `yaml:"signingCertificate"` // PEM file
 	Protocols          []string      `yaml:"protocols"`          // wsfed, saml2
 	LoginSource        string        `yaml:"loginSource"`        // a channel whose directory checks passwords
@@ -247,6 +247,8 @@ type SSO struct {
 	Domains            []string      `yaml:"domains"`
 	SessionLifetime    time.Duration `yaml:"sessionLifetime"`
 	TLS                *TLS          `yaml:"tls,omitempty"`
+	// SigningKeyPassword opens a PKCS#12 signingKey.
+	SigningKeyPassword Secret `yaml:"signingKeyPassword"`
 	// KeyEncryptionKey seals the generated signing keys kept in the state
 	// store; required when signingKey is not set.
 	KeyEncryptionKey Secret `yaml:"keyEncryptionKey"`

@@ -191,7 +191,7 @@ channels:
 #   listen: 127.0.0.1:9031
 #   baseURL: https://sso.contoso.com       # public URL Microsoft sends users to
 #   issuer: https://sso.contoso.com        # defaults to baseURL
-#   signingKey: ""                         # PEM files; empty: a key is generated
+#   signingKey: ""                         # PEM files, or a .p12/.pfx (then signingKeyPassword); empty: a key is generated
 #   signingCertificate: ""
 #   protocols: [wsfed, saml2]
 #   loginSource: staff                     # the channel whose directory checks passwords

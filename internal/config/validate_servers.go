@@ -21,6 +21,11 @@ func validateSSO(c *Config, ps *problemSet) {
 		}
 	}
 	switch {
+	case IsPKCS12(s.SigningKey):
+		checkFile(ps, "sso.signingKey", s.SigningKey)
+		if s.SigningCertificate != "" {
+			ps.add("sso.signingCertificate", "not used with a PKCS#12 signingKey (the certificate is in the file)")
+		}
 	case (s.SigningKey == "") != (s.SigningCertificate == ""):
 		ps.add("sso.signingKey", "signingKey and signingCertificate go together (set both, or neither to have a key generated)")
 	default:
@@ -107,4 +112,10 @@ func channelNames(c *Config) []string {
 		names[i] = ch.Name
 	}
 	return names
+}
+
+// IsPKCS12 reports whether a signing key file is PKCS#12 (by its name).
+func IsPKCS12(path string) bool {
+	p := strings.ToLower(path)
+	return strings.HasSuffix(p, ".p12") || strings.HasSuffix(p, ".pfx")
 }

@@ -34,6 +34,13 @@ func (p *IdP) Close() error { return p.dir.Close() }
 // the keys kept (sealed) in the state store, generated on first use.
 func SSOKeys(ctx context.Context, cfg *config.Config, st state.Store) (sso.Keys, error) {
 	s := cfg.SSO
+	if config.IsPKCS12(s.SigningKey) {
+		kp, err := sso.LoadPKCS12File(s.SigningKey, s.SigningKeyPassword.Value())
+		if err != nil {
+			return sso.Keys{}, err
+		}
+		return sso.Keys{Current: kp}, nil
+	}
 	if s.SigningKey != "" {
 		kp, err := sso.LoadPEMFiles(s.SigningKey, s.SigningCertificate)
 		if err != nil {

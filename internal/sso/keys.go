@@ -19,6 +19,8 @@ import (
 	"math/big"
 	"os"
 	"time"
+
+	"software.sslmate.com/src/go-pkcs12"
 )
 
 // KeyPair is a signing key and the certificate that publishes it.
@@ -88,6 +90,25 @@ func LoadPEMFiles(keyFile, certFile string) (KeyPair, error) {
 		return KeyPair{}, fmt.Errorf("read signing certificate: %w", err)
 	}
 	return ParsePEM(kb, cb)
+}
+
+// LoadPKCS12File reads a key and its certificate from a PKCS#12 (.p12,
+// .pfx) file, as Windows and PingFederate export them.
+func LoadPKCS12File(path, password string) (KeyPair, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return KeyPair{}, fmt.Errorf("read signing key: %w", err)
+	}
+	key, cert, _, err := pkcs12.DecodeChain(b, password)
+	if err != nil {
+		return KeyPair{}, fmt.Errorf("signing key %s: %w (is sso.signingKeyPassword right?)", path, err)
+	}
+	rk, ok := key.(*rsa.PrivateKey)
+	if !ok {
+		return KeyPair{}, fmt.Errorf("signing key %s: a %T key; Entra needs RSA", path, key)
+	}
+	kp := KeyPair{Signer: rk, Cert: cert}
+	return kp, kp.check()
 }
 
 // ParsePEM parses a PEM key and certificate and checks they belong together.

@@ -247,3 +247,27 @@ func TestFakeTenantRefuses(t *testing.T) {
 		})
 	}
 }
+
+func TestKeysLoad(t *testing.T) {
+	pem := testKey(t)
+	t.Run("a PKCS#12 file gives the same key and certificate as the PEM files", func(t *testing.T) {
+		kp, err := LoadPKCS12File("testdata/signing.p12", "test-p12-pass")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !kp.Cert.Equal(pem.Cert) {
+			t.Fatal("different certificate")
+		}
+	})
+	t.Run("a PKCS#12 file with the wrong password is refused without the password in the error", func(t *testing.T) {
+		_, err := LoadPKCS12File("testdata/signing.p12", "wrong-password-xyz")
+		if err == nil || strings.Contains(err.Error(), "wrong-password-xyz") {
+			t.Fatalf("%v", err)
+		}
+	})
+	t.Run("a certificate that does not match the key is refused", func(t *testing.T) {
+		if _, err := LoadPEMFiles("testdata/signing-key.pem", "testdata/next-cert.pem"); err == nil || !strings.Contains(err.Error(), "does not match") {
+			t.Fatalf("%v", err)
+		}
+	})
+}
