@@ -12,11 +12,7 @@ import (
 // BenchmarkSignedAssertion measures signing: one SAML 1.1 assertion (what a
 // WS-Federation sign-in costs in crypto and XML) per op.
 func BenchmarkSignedAssertion(b *testing.B) {
-	kp, err := LoadPEMFiles("testdata/signing-key.pem", "testdata/signing-cert.pem")
-	if err != nil {
-		b.Fatal(err)
-	}
-	tb := tokenBuilder{issuer: "https://sso.contoso.com", signer: signer{key: kp}, random: rand.Reader}
+	tb := tokenBuilder{issuer: "https://sso.contoso.com", signer: signer{key: testKey(b)}, random: rand.Reader}
 	g := fixedGrant()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -33,7 +29,7 @@ func BenchmarkSignedAssertion(b *testing.B) {
 // lockout check, password check against an in-memory directory, session,
 // signed token, page) over loopback HTTP, and reports median and p99.
 func BenchmarkSignInPost(b *testing.B) {
-	h := newHarness(&testing.T{}, harnessConfig{})
+	h := newHarness(b, harnessConfig{})
 	start := h.isrv.URL + "/idp/prp.wsf?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline&wctx=x"
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
@@ -50,7 +46,7 @@ func BenchmarkSignInPost(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		r := readReply(&testing.T{}, resp)
+		r := readReply(b, resp)
 		lat = append(lat, time.Since(t0))
 		if !strings.Contains(r.body, "wresult") {
 			b.Fatalf("no token: %d", r.status)

@@ -95,7 +95,7 @@ const (
 // harness is a fake tenant federated with an identity provider, both on
 // loopback, and a browser-like client with a cookie jar.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	tenant  *faketenant.Tenant
 	tsrv    *httptest.Server
 	isrv    *httptest.Server
@@ -116,7 +116,7 @@ type harnessConfig struct {
 	fed      func(*faketenant.FederationSpec)
 }
 
-func newHarness(t *testing.T, hc harnessConfig) *harness {
+func newHarness(t testing.TB, hc harnessConfig) *harness {
 	t.Helper()
 	if hc.protocol == "" {
 		hc.protocol = "wsFed"
@@ -228,7 +228,7 @@ func (h *harness) post(u string, form url.Values) reply {
 	return readReply(h.t, resp)
 }
 
-func readReply(t *testing.T, resp *http.Response) reply {
+func readReply(t testing.TB, resp *http.Response) reply {
 	t.Helper()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)

@@ -27,7 +27,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func testKey(t *testing.T) KeyPair {
+func testKey(t testing.TB) KeyPair {
 	t.Helper()
 	kp, err := LoadPEMFiles("testdata/signing-key.pem", "testdata/signing-cert.pem")
 	if err != nil {
