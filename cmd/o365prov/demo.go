@@ -36,6 +36,7 @@ type demoFlags struct {
 	tenantAddr string
 	interval   time.Duration
 	once       bool
+	ssoAddr    string
 }
 
 func newDemoCmd(a *app) *cobra.Command {
@@ -57,6 +58,7 @@ the tenant within seconds. Ctrl-C stops it.`,
 	cmd.Flags().StringVar(&f.tenantAddr, "tenant", "127.0.0.1:8650", "address of the fake tenant (https)")
 	cmd.Flags().DurationVar(&f.interval, "interval", 2*time.Second, "how often the directory is checked for changes")
 	cmd.Flags().BoolVar(&f.once, "once", false, "stop after the first sync")
+	cmd.Flags().StringVar(&f.ssoAddr, "sso", "127.0.0.1:9031", "address of the identity provider (plain HTTP, loopback)")
 	return cmd
 }
 
@@ -92,6 +94,9 @@ func runDemo(ctx context.Context, a *app, f demoFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := appendDemoSSO(cfgPath, dir, f.ssoAddr, tenantURL); err != nil {
+		return err
+	}
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return fmt.Errorf("demo configuration: %w", err)
@@ -114,6 +119,11 @@ func runDemo(ctx context.Context, a *app, f demoFlags) error {
 	}
 	printDemoSummary(a, res, tenant, time.Since(start))
 	printDemoNext(a, ldapURL, tenantURL, cfgPath)
+	idpDone, err := startDemoIdP(ctx, a, sys, log, tenantURL)
+	if err != nil {
+		return fmt.Errorf("single sign-on: %w", err)
+	}
+	defer func() { cancel(); _ = idpDone() }()
 	if f.once {
 		return nil
 	}

@@ -55,6 +55,8 @@ var subcommands = []func(*app) *cobra.Command{
 	newDemoCmd,
 	newFakeTenantCmd,
 	newGenLDIFCmd,
+	newFederateCmd,
+	newSSOCmd,
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {

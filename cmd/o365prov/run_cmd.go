@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"errors"
+
 	"github.com/o365prov/o365prov/internal/engine"
 	"github.com/o365prov/o365prov/internal/provision"
 	"github.com/spf13/cobra"
@@ -32,9 +35,17 @@ after the operations in flight.`,
 				return err
 			}
 			defer sys.Close()
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
+			idpDone, err := startIdP(ctx, sys, log)
+			if err != nil {
+				return err
+			}
 			r := &engine.Runner{Engines: sys.Engines, Log: log}
 			log.Info("o365prov running", "channels", len(sys.Engines), "config", cfgPath)
-			return r.Run(cmd.Context())
+			err = r.Run(ctx)
+			cancel()
+			return errors.Join(err, idpDone())
 		},
 	}
 	cpuProfile = cpuProfileFlag(cmd)

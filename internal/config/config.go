@@ -244,7 +244,7 @@ type SSO struct {
 	Listen             string        `yaml:"listen"`
 	BaseURL            string        `yaml:"baseURL"`
 	Issuer             string        `yaml:"issuer"`
-	SigningKey         string        `yaml:"signingKey"`         // PEM file; empty: generated and kept in state
+	SigningKey         string        `yaml:"signingKey"`         // PEM or PKCS#12 (.p12, .pfx) file; empty: generated and kept in state
 	SigningCertificate string        `yaml:"signingCertificate"` // PEM file
 	Protocols          []string      `yaml:"protocols"`          // wsfed, saml2
 	LoginSource        string        `yaml:"loginSource"`        // a channel whose directory checks passwords
@@ -252,6 +252,23 @@ type SSO struct {
 	Domains            []string      `yaml:"domains"`
 	SessionLifetime    time.Duration `yaml:"sessionLifetime"`
 	TLS                *TLS          `yaml:"tls,omitempty"`
+	// SigningKeyPassword opens a PKCS#12 signingKey.
+	SigningKeyPassword Secret `yaml:"signingKeyPassword"`
+	// KeyEncryptionKey seals the generated signing keys kept in the state
+	// store; required when signingKey is not set.
+	KeyEncryptionKey Secret `yaml:"keyEncryptionKey"`
+	// BehindProxy states that a TLS-terminating proxy is in front, so plain
+	// HTTP may be served beyond loopback (and X-Forwarded-For is trusted).
+	BehindProxy bool `yaml:"behindProxy"`
+	// LoginAttribute is the directory attribute people sign in with
+	// (default userPrincipalName for activeDirectory, mail otherwise).
+	LoginAttribute string `yaml:"loginAttribute"`
+	// RelayStates are the targets an IdP-initiated sign-in may name.
+	RelayStates []string `yaml:"relayStates"`
+	// SignResponse signs SAML 2.0 Responses as well as their assertions.
+	SignResponse bool `yaml:"signResponse"`
+	// Organisation is the name shown on the login page.
+	Organisation string `yaml:"organisation"`
 }
 
 // Console is the web console, admin API and /metrics.

@@ -191,13 +191,18 @@ channels:
 #   listen: 127.0.0.1:9031
 #   baseURL: https://sso.contoso.com       # public URL Microsoft sends users to
 #   issuer: https://sso.contoso.com        # defaults to baseURL
-#   signingKey: ""                         # PEM files; empty: a key is generated
+#   signingKey: ""                         # PEM files, or a .p12/.pfx (then signingKeyPassword); empty: a key is generated
 #   signingCertificate: ""
 #   protocols: [wsfed, saml2]
 #   loginSource: staff                     # the channel whose directory checks passwords
 #   replyURLs: [https://login.microsoftonline.com/login.srf]
 #   domains: [contoso.com]                 # federated with ` + "`o365prov federate`" + `
 #   sessionLifetime: 8h
+#   keyEncryptionKey: ${file:/etc/o365prov/sso-key-secret}  # seals the generated signing key
+#   loginAttribute: userPrincipalName      # what people type (default: userPrincipalName on AD, mail elsewhere)
+#   relayStates: [https://www.office.com/] # targets an IdP-initiated sign-in may name
+#   behindProxy: false                     # true: a TLS-terminating proxy is in front
+#   tls: {certificate: /etc/o365prov/sso.crt, key: /etc/o365prov/sso.key}
 
 # The web console, admin API and /metrics.
 # console:

@@ -21,6 +21,11 @@ func validateSSO(c *Config, ps *problemSet) {
 		}
 	}
 	switch {
+	case IsPKCS12(s.SigningKey):
+		checkFile(ps, "sso.signingKey", s.SigningKey)
+		if s.SigningCertificate != "" {
+			ps.add("sso.signingCertificate", "not used with a PKCS#12 signingKey (the certificate is in the file)")
+		}
 	case (s.SigningKey == "") != (s.SigningCertificate == ""):
 		ps.add("sso.signingKey", "signingKey and signingCertificate go together (set both, or neither to have a key generated)")
 	default:
@@ -54,6 +59,21 @@ func validateSSO(c *Config, ps *problemSet) {
 		ps.add("sso.sessionLifetime", "%v is too short (at least 1m)", s.SessionLifetime)
 	}
 	checkTLS(ps, "sso.tls", s.TLS)
+	if s.SigningKey == "" && !s.KeyEncryptionKey.IsSet() {
+		ps.add("sso.keyEncryptionKey", "required when signingKey is not set (a secret of at least 16 characters that seals the generated signing key, e.g. ${file:/etc/o365prov/sso-key-secret})")
+	} else if s.KeyEncryptionKey.IsSet() && len(s.KeyEncryptionKey.Value()) < 16 {
+		ps.add("sso.keyEncryptionKey", "too short (at least 16 characters)")
+	}
+	if s.TLS == nil && !s.BehindProxy {
+		if host, _, err := net.SplitHostPort(s.Listen); err == nil && !isLoopback(host) {
+			ps.add("sso.tls", "required when listening on %q (passwords must travel over TLS); or set behindProxy: true when a TLS-terminating proxy is in front", s.Listen)
+		}
+	}
+	for i, r := range s.RelayStates {
+		if u, err := url.Parse(r); err != nil || u.Scheme != "https" || u.Host == "" {
+			ps.add(index("sso.relayStates", i), "%q is not an https URL", r)
+		}
+	}
 }
 
 func validateConsole(c *Console, ps *problemSet) {
@@ -92,4 +112,10 @@ func channelNames(c *Config) []string {
 		names[i] = ch.Name
 	}
 	return names
+}
+
+// IsPKCS12 reports whether a signing key file is PKCS#12 (by its name).
+func IsPKCS12(path string) bool {
+	p := strings.ToLower(path)
+	return strings.HasSuffix(p, ".p12") || strings.HasSuffix(p, ".pfx")
 }

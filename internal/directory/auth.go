@@ -111,6 +111,8 @@ func (d *Directory) checkPassword(ctx context.Context, dn, password string) (boo
 	switch {
 	case err == nil:
 		return true, nil
+	case ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) && adBindStatus(err) != nil:
+		return false, adBindStatus(err)
 	case ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials),
 		ldap.IsErrorWithCode(err, ldap.LDAPResultInappropriateAuthentication),
 		ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidDNSyntax),

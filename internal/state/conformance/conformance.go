@@ -50,6 +50,7 @@ func RunTests(t *testing.T, open func(t *testing.T) state.Store) {
 		{"Audit", auditTests()},
 		{"Settings", settingTests()},
 		{"Leases", leaseTests()},
+		{"Items", itemTests()},
 		{"Concurrency", concurrencyTests()},
 	}
 	for _, g := range groups {

@@ -33,8 +33,8 @@ func TestReopenedStoreFindsWhatItRecorded(t *testing.T) {
 	if got.GraphID != "g" || got.Applied["displayName"] != `"U"` {
 		t.Errorf("reopened store has %+v", got)
 	}
-	if v := schemaVersion(t, path); v != 1 {
-		t.Errorf("schema version %d after two opens, want 1", v)
+	if v := schemaVersion(t, path); v != 2 {
+		t.Errorf("schema version %d after two opens, want 2 (the last migration)", v)
 	}
 }
 
