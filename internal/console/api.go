@@ -228,7 +228,7 @@ func lookupOf(r *http.Request) (Lookup, error) {
 			n++
 		}
 	}
-	if n == 0 || (n > 1 && !(n == 2 && l.GUID == l.GraphID)) {
+	if sameGUID := n == 2 && l.GUID != "" && l.GUID == l.GraphID; n != 1 && !sameGUID {
 		return l, fmt.Errorf("%w: give exactly one of upn, dn, guid, graphId (or q)", errBadRequest)
 	}
 	return l, nil

@@ -135,7 +135,7 @@ func FindObject(ctx context.Context, st Store, channels []ChannelInfo, src Contr
 		v.NextRetry = &t
 	}
 	for k, raw := range o.Applied {
-		if strings.HasPrefix(k, "_") {
+		if strings.HasPrefix(k, "_") || secretish(k) {
 			continue
 		}
 		var x any
@@ -168,6 +168,7 @@ func FindObject(ctx context.Context, st Store, channels []ChannelInfo, src Contr
 		if err != nil {
 			v.SourceErr = err.Error()
 		} else {
+			se = redactSource(se)
 			v.Source = &se
 		}
 	}
