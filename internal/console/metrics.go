@@ -75,7 +75,7 @@ func newPromMetrics(m *Monitor) *promMetrics {
 		Name: "o365prov_sso_signins_total", Help: "Federated sign-ins by result (success, bad_password, locked, error).",
 	}, []string{"result"})
 	p.certDays = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "o365prov_sso_certificate_expiry_days", Help: "Days until each of the identity provider's certificates expires, by use.",
+		Name: "o365prov_sso_certificate_expiry_timestamp_seconds", Help: "When each of the identity provider's certificates expires (Unix time), by use; days left: (x - time()) / 86400.",
 	}, []string{"use"})
 	for _, c := range []prometheus.Collector{p.graphRequests, p.graphLatency, p.graphRU, p.graphWrites, p.graphHTTP, p.graphThrottled, p.graphRetries,
 		p.operations, p.cycles, p.cycleDuration, p.backlogOps, p.eta, p.signIns, p.certDays,
@@ -149,13 +149,13 @@ func (m *Monitor) SignIn(result string) { m.prom.signIns.WithLabelValues(result)
 // CertificateExpiry records when one of the identity provider's
 // certificates expires; the SSO package calls it.
 func (m *Monitor) CertificateExpiry(use string, notAfter time.Time) {
-	m.prom.certDays.WithLabelValues(use).Set(notAfter.Sub(m.clock()).Hours() / 24)
+	m.prom.certDays.WithLabelValues(use).Set(float64(notAfter.Unix()))
 }
 
 // WatchObjects makes /metrics report the channels' objects by kind and
 // state, read from the store at each scrape. Call it once.
 func (m *Monitor) WatchObjects(st Store, channels []ChannelInfo) error {
-	return m.prom.reg.Register(&objectsCollector{st: st, channels: channels, clock: m.clock})
+	return m.prom.reg.Register(&objectsCollector{st: st, channels: channels, clock: m.clock, cache: m.counts})
 }
 
 // Registry is the monitor's Prometheus registry.
@@ -169,6 +169,7 @@ type objectsCollector struct {
 	st       Store
 	channels []ChannelInfo
 	clock    func() time.Time
+	cache    *countCache
 }
 
 func (c *objectsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- objectsDesc }
@@ -177,7 +178,7 @@ func (c *objectsCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, info := range c.channels {
-		users, groups, err := counts(ctx, c.st, info.Name, c.clock())
+		users, groups, err := c.cache.get(ctx, c.st, info.Name, c.clock())
 		if err != nil {
 			ch <- prometheus.NewInvalidMetric(objectsDesc, err)
 			continue

@@ -17,6 +17,7 @@ type Monitor struct {
 	ceiling float64 // writes per second the pacing allows
 	started time.Time
 	prom    *promMetrics
+	counts  *countCache
 
 	mu       sync.Mutex
 	minutes  [minutesKept]minuteBucket
@@ -51,7 +52,7 @@ func NewMonitor(ceiling float64, clock func() time.Time) *Monitor {
 	if clock == nil {
 		clock = time.Now
 	}
-	m := &Monitor{clock: clock, ceiling: ceiling, started: clock(), progress: map[string]*progress{}}
+	m := &Monitor{clock: clock, ceiling: ceiling, started: clock(), progress: map[string]*progress{}, counts: newCountCache()}
 	m.prom = newPromMetrics(m)
 	return m
 }

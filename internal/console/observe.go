@@ -27,6 +27,37 @@ func Observe(st state.Store, m *Monitor, lines *AuditLines) state.Store {
 	return &observedStore{Store: st, m: m, lines: lines}
 }
 
+// PutObject implements state.Store; the channel's counts are redone.
+func (s *observedStore) PutObject(ctx context.Context, o state.Object) error {
+	defer s.m.counts.invalidate(o.Channel)
+	return s.Store.PutObject(ctx, o)
+}
+
+// PutObjects implements state.Store.
+func (s *observedStore) PutObjects(ctx context.Context, objects []state.Object) error {
+	err := s.Store.PutObjects(ctx, objects)
+	seen := map[string]bool{}
+	for _, o := range objects {
+		if !seen[o.Channel] {
+			seen[o.Channel] = true
+			s.m.counts.invalidate(o.Channel)
+		}
+	}
+	return err
+}
+
+// DeleteObject implements state.Store.
+func (s *observedStore) DeleteObject(ctx context.Context, channel string, kind state.Kind, guid string) error {
+	defer s.m.counts.invalidate(channel)
+	return s.Store.DeleteObject(ctx, channel, kind, guid)
+}
+
+// ResetChannel implements state.Store.
+func (s *observedStore) ResetChannel(ctx context.Context, name string, all bool) error {
+	defer s.m.counts.invalidate(name)
+	return s.Store.ResetChannel(ctx, name, all)
+}
+
 // Audit implements state.Store.
 func (s *observedStore) Audit(ctx context.Context, entries ...state.AuditEntry) error {
 	if err := s.Store.Audit(ctx, entries...); err != nil {

@@ -121,7 +121,12 @@ func BuildOverview(ctx context.Context, st Store, channels []ChannelInfo, m *Mon
 func summarize(ctx context.Context, st Store, ch ChannelInfo, leases []state.Lease, m *Monitor, now time.Time) (ChannelSummary, error) {
 	cs := ChannelSummary{Name: ch.Name, Status: StatusIdle}
 	var err error
-	if cs.Users, cs.Groups, err = counts(ctx, st, ch.Name, now); err != nil {
+	if m != nil {
+		cs.Users, cs.Groups, err = m.counts.get(ctx, st, ch.Name, now)
+	} else {
+		cs.Users, cs.Groups, err = counts(ctx, st, ch.Name, now)
+	}
+	if err != nil {
 		return cs, err
 	}
 	cycles, err := st.Cycles(ctx, ch.Name, 2)
