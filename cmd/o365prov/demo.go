@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/o365prov/o365prov/examples"
+	"github.com/o365prov/o365prov/internal/console"
 	"github.com/o365prov/o365prov/internal/engine"
 	"github.com/o365prov/o365prov/internal/faketenant"
 	"github.com/o365prov/o365prov/internal/graph"
@@ -36,6 +37,8 @@ type demoFlags struct {
 	tenantAddr string
 	interval   time.Duration
 	once       bool
+	console    string
+	auditLog   string
 }
 
 func newDemoCmd(a *app) *cobra.Command {
@@ -57,6 +60,8 @@ the tenant within seconds. Ctrl-C stops it.`,
 	cmd.Flags().StringVar(&f.tenantAddr, "tenant", "127.0.0.1:8650", "address of the fake tenant (https)")
 	cmd.Flags().DurationVar(&f.interval, "interval", 2*time.Second, "how often the directory is checked for changes")
 	cmd.Flags().BoolVar(&f.once, "once", false, "stop after the first sync")
+	cmd.Flags().StringVar(&f.console, "console", "127.0.0.1:9090", "address of the web console (loopback, no sign-in; empty: no console)")
+	cmd.Flags().StringVar(&f.auditLog, "audit-log", "", "also write every audit entry as a JSON line to this file (- for standard output)")
 	return cmd
 }
 
@@ -101,11 +106,26 @@ func runDemo(ctx context.Context, a *app, f demoFlags) error {
 	// sync use it at once instead of easing in at 20 writes/s.
 	limits := graph.EntraLimits()
 	limits.WriteBurst = limits.Writes
-	sys, err := provision.Open(ctx, cfg, provision.Options{Logger: log, Progress: newProgress(a.stderr, "first sync"), GraphLimits: &limits})
+	ob, err := newObservability(cfg, f.auditLog, a.stdout, log)
+	if err != nil {
+		return err
+	}
+	defer ob.closeFn()
+	sys, err := provision.Open(ctx, cfg, ob.options(provision.Options{Logger: log, Progress: newProgress(a.stderr, "first sync"), GraphLimits: &limits}))
 	if err != nil {
 		return err
 	}
 	defer sys.Close()
+	r := &engine.Runner{Engines: sys.Engines, Log: log, OnCycle: func(ch string, res *engine.Result, err error) {
+		printDemoCycle(a, ch, res, err)
+	}}
+	if f.console != "" && !f.once {
+		url, err := serveConsole(ctx, sys, r, ob, console.ListenConfig{Addr: f.console}, "", log)
+		if err != nil {
+			return fmt.Errorf("%w (choose another address with --console, or none with --console '')", err)
+		}
+		fmt.Fprintf(a.stdout, "  console:     %s (watch the sync there)\n", url)
+	}
 	e := sys.Engines[0]
 	start := time.Now()
 	res, err := e.Sync(ctx, engine.SyncOptions{Mode: engine.Full})
@@ -117,9 +137,6 @@ func runDemo(ctx context.Context, a *app, f demoFlags) error {
 	if f.once {
 		return nil
 	}
-	r := &engine.Runner{Engines: sys.Engines, Log: log, OnCycle: func(ch string, res *engine.Result, err error) {
-		printDemoCycle(a, ch, res, err)
-	}}
 	return r.Run(ctx)
 }
 
