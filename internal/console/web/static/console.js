@@ -1,11 +1,11 @@
-// The console works without this script; it only refreshes a page while a
-// channel is running, so progress and figures move on their own.
+// The console works without this script. While an apply is under way (a
+// progress bar is on the page) it reloads the page every few seconds, so
+// progress and figures move on their own; never while a confirmation is
+// open.
 (function () {
   "use strict";
-  var running = document.querySelector(".pill.running");
-  if (running && !document.querySelector("[popover]:popover-open")) {
-    setTimeout(function () {
-      if (!document.querySelector("[popover]:popover-open")) { location.reload(); }
-    }, 5000);
-  }
+  if (!document.querySelector("progress")) { return; }
+  setTimeout(function () {
+    if (!document.querySelector("[popover]:popover-open")) { location.reload(); }
+  }, 4000);
 })();
