@@ -10,12 +10,18 @@ import (
 
 // Chart geometry, in SVG user units; the SVG scales to its container.
 const (
-	chartW      = 720.0
 	chartH      = 200.0
 	chartLeft   = 44.0
 	chartRight  = 12.0
 	chartTop    = 12.0
 	chartBottom = 28.0
+)
+
+// Chart widths: a chart in half the page, and one across it. The SVG keeps
+// its proportions, so text stays the size it was drawn at.
+const (
+	halfChart = 560.0
+	wideChart = 1120.0
 )
 
 // series is one line of a chart.
@@ -29,7 +35,7 @@ type series struct {
 // lineChart draws series over time as an inline SVG, with a y axis from 0
 // and time labels. It returns markup built only from numbers and the fixed
 // names given here, so it is safe to embed.
-func lineChart(title string, start, end time.Time, ss []series, ceiling float64) template.HTML {
+func lineChart(title string, chartW float64, start, end time.Time, ss []series, ceiling float64) template.HTML {
 	n := 0
 	top := ceiling
 	for _, s := range ss {
@@ -48,11 +54,15 @@ func lineChart(title string, start, end time.Time, ss []series, ceiling float64)
 	}
 	y := func(v float64) float64 { return chartTop + plotH*(1-v/top) }
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s" preserveAspectRatio="none">`, chartW, chartH, template.HTMLEscapeString(title))
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`, chartW, chartH, template.HTMLEscapeString(title))
 	for i := 0; i <= 4; i++ { // grid and y labels
 		v := top * float64(i) / 4
 		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/>`, chartLeft, chartW-chartRight, y(v), y(v))
 		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%.1f" text-anchor="end">%s</text>`, chartLeft-6, y(v)+4, short(v))
+	}
+	layout := "15:04"
+	if end.Sub(start) < 30*time.Minute {
+		layout = "15:04:05"
 	}
 	for i := 0; i <= 4; i++ { // time labels
 		t := start.Add(time.Duration(float64(end.Sub(start)) * float64(i) / 4))
@@ -62,7 +72,7 @@ func lineChart(title string, start, end time.Time, ss []series, ceiling float64)
 		} else if i == 4 {
 			anchor = "end"
 		}
-		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%.1f" text-anchor="%s">%s</text>`, chartLeft+plotW*float64(i)/4, chartH-8, anchor, t.Local().Format("15:04"))
+		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%.1f" text-anchor="%s">%s</text>`, chartLeft+plotW*float64(i)/4, chartH-8, anchor, t.Local().Format(layout))
 	}
 	if ceiling > 0 {
 		fmt.Fprintf(&b, `<line class="ceiling" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/>`, chartLeft, chartW-chartRight, y(ceiling), y(ceiling))
@@ -130,15 +140,15 @@ func activityCharts(a Activity) (ops, throttled, writes template.HTML) {
 	if n > 0 {
 		start, end = a.PerMinute[0].Time, a.PerMinute[n-1].Time
 	}
-	ops = lineChart("Operations per minute, last 24 hours", start, end, []series{
+	ops = lineChart("Operations per minute, last 24 hours", halfChart, start, end, []series{
 		{name: "operations", class: "s-ops", values: opsV, steps: true},
 		{name: "failed", class: "s-fail", values: failV, steps: true},
 	}, 0)
-	throttled = lineChart("429 responses per minute, last 24 hours", start, end, []series{{name: "429", class: "s-429", values: thrV, steps: true}}, 0)
+	throttled = lineChart("429 responses per minute, last 24 hours", halfChart, start, end, []series{{name: "429", class: "s-429", values: thrV, steps: true}}, 0)
 	wv := make([]float64, len(a.Writes))
 	for i, p := range a.Writes {
 		wv[i] = float64(p.Writes)
 	}
-	writes = lineChart("Writes per second against Graph's ceiling", a.WindowFrom, a.WindowTo, []series{{name: "writes/s", class: "s-writes", values: wv}}, a.CeilingPerSecond)
+	writes = lineChart("Writes per second against Graph's ceiling", wideChart, a.WindowFrom, a.WindowTo, []series{{name: "writes/s", class: "s-writes", values: wv}}, a.CeilingPerSecond)
 	return ops, throttled, writes
 }

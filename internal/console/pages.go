@@ -243,8 +243,41 @@ func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request) {
 
 // channelBody is the channel page's body.
 type channelBody struct {
-	Detail ChannelDetail
-	Back   string
+	Detail    ChannelDetail
+	CycleRows []cycleRow
+	Back      string
+}
+
+// cycleRow is a cycle, or a run of cycles that had nothing to do.
+type cycleRow struct {
+	Cycle    CycleView
+	Quiet    int // > 1: this many consecutive cycles with nothing to do
+	From, To time.Time
+}
+
+// cycleRows folds runs of cycles that did nothing into one line each: a
+// channel checked every minute would otherwise bury its real work.
+func cycleRows(cycles []CycleView) []cycleRow {
+	var rows []cycleRow
+	for _, c := range cycles {
+		quiet := c.Result == "ok" && statsText(c.Stats) == "no operations · 0 writes"
+		if n := len(rows); quiet && n > 0 && rows[n-1].Quiet > 0 {
+			rows[n-1].Quiet++
+			rows[n-1].From = c.Started
+			continue
+		}
+		if quiet {
+			rows = append(rows, cycleRow{Cycle: c, Quiet: 1, From: c.Started, To: c.Started})
+			continue
+		}
+		rows = append(rows, cycleRow{Cycle: c})
+	}
+	for i := range rows { // a lone quiet cycle is shown as itself
+		if rows[i].Quiet == 1 {
+			rows[i].Quiet = 0
+		}
+	}
+	return rows
 }
 
 func (s *Server) channelPage(w http.ResponseWriter, r *http.Request) {
@@ -259,7 +292,7 @@ func (s *Server) channelPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Actions = s.o.Control != nil
-	s.render(w, r, http.StatusOK, "channel", ch.Name, ch.Name, channelBody{Detail: d, Back: "/channels/" + ch.Name})
+	s.render(w, r, http.StatusOK, "channel", ch.Name, ch.Name, channelBody{Detail: d, CycleRows: cycleRows(d.Cycles), Back: "/channels/" + ch.Name})
 }
 
 // previewBody is the plan preview page's body.
@@ -306,10 +339,16 @@ func fieldRows(o ObjectView) []fieldRow {
 	}
 	rows := make([]fieldRow, 0, len(names))
 	for _, n := range sortedKeys(names) {
-		row := fieldRow{Name: n, Applied: show(o.Applied[n]), Mapped: "—"}
+		applied, recorded := o.Applied[n]
+		row := fieldRow{Name: n, Applied: show(applied), Mapped: "—"}
+		if !recorded {
+			// Licences and the manager are recorded apart (see Identity);
+			// some fields are only read when an object is created.
+			row.Applied = "—"
+		}
 		if o.Source != nil {
 			row.Mapped = show(mapped[n])
-			row.Differs = row.Mapped != row.Applied
+			row.Differs = recorded && row.Mapped != row.Applied
 		}
 		rows = append(rows, row)
 	}
