@@ -70,15 +70,12 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	}
 }
 
-// TestConsoleInABrowserAgainstTheDemo runs `o365prov demo` with its
-// console and drives the console in headless Chromium: the overview shows
-// what the store holds, an object is found by UPN with its history, and a
-// plan held for deleting too many users is approved by clicking, then
-// applied.
-func TestConsoleInABrowserAgainstTheDemo(t *testing.T) {
-	browser := chromium(t)
-	dir := t.TempDir()
-	out := &syncBuffer{}
+// startDemo runs `o365prov demo` in-process on free ports until the test
+// ends, and returns once its first sync is done.
+func startDemo(t *testing.T) (dir, consoleURL, ldapURL string, out *syncBuffer) {
+	t.Helper()
+	dir = t.TempDir()
+	out = &syncBuffer{}
 	a := &app{stdout: out, stderr: &syncBuffer{}, flags: globalFlags{logFormat: "text", logLevel: "error"}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -90,9 +87,19 @@ func TestConsoleInABrowserAgainstTheDemo(t *testing.T) {
 		<-done
 	})
 	waitFor(t, "the demo's first sync", 2*time.Minute, func() bool { return strings.Contains(out.String(), "Ctrl-C stops") })
-	consoleURL := regexp.MustCompile(`console:\s+(http://\S+)`).FindStringSubmatch(out.String())[1]
-	ldapURL := regexp.MustCompile(`directory:\s+(ldap://\S+)`).FindStringSubmatch(out.String())[1]
+	consoleURL = regexp.MustCompile(`console:\s+(http://\S+)`).FindStringSubmatch(out.String())[1]
+	ldapURL = regexp.MustCompile(`directory:\s+(ldap://\S+)`).FindStringSubmatch(out.String())[1]
+	return dir, consoleURL, ldapURL, out
+}
 
+// TestConsoleInABrowserAgainstTheDemo runs `o365prov demo` with its
+// console and drives the console in headless Chromium: the overview shows
+// what the store holds, an object is found by UPN with its history, and a
+// plan held for deleting too many users is approved by clicking, then
+// applied.
+func TestConsoleInABrowserAgainstTheDemo(t *testing.T) {
+	browser := chromium(t)
+	dir, consoleURL, ldapURL, _ := startDemo(t)
 	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "state.db"))
 	if err != nil {
 		t.Fatal(err)
