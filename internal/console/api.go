@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -70,19 +72,47 @@ func (s *Server) preview(r *http.Request) (Preview, error) {
 	return p, nil
 }
 
-// actionDone answers an action: JSON for the API, a redirect back to the
-// page for a form posted by the console's own pages.
+// actionDone answers an action: a redirect back to the page for a form
+// posted by the console's own pages (they say where to), JSON otherwise.
 func actionDone(w http.ResponseWriter, r *http.Request, v any) {
-	if isForm(r) {
-		http.Redirect(w, r, safeNext(r.PostFormValue("back")), http.StatusSeeOther)
+	if back := r.PostForm.Get("back"); back != "" {
+		http.Redirect(w, r, safeNext(back), http.StatusSeeOther)
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
 }
 
-func isForm(r *http.Request) bool {
-	ct := r.Header.Get("Content-Type")
-	return strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data")
+// actionInput reads an action's parameters: a JSON object or a form,
+// whatever the Content-Type says (curl -d sends JSON as a form). They end
+// up in r.PostForm.
+func actionInput(r *http.Request) error {
+	if r.PostForm != nil { // the CSRF check parsed the form already
+		return nil
+	}
+	r.PostForm = url.Values{}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	if err != nil {
+		return fmt.Errorf("%w: read the body: %v", errBadRequest, err)
+	}
+	text := strings.TrimSpace(string(body))
+	if strings.HasPrefix(text, "{") {
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			return fmt.Errorf("%w: body: %v", errBadRequest, err)
+		}
+		for k, v := range m {
+			str, ok := v.(string)
+			if !ok {
+				return fmt.Errorf("%w: %q must be a string", errBadRequest, k)
+			}
+			r.PostForm.Set(k, str)
+		}
+		return nil
+	}
+	if r.PostForm, err = url.ParseQuery(text); err != nil {
+		return fmt.Errorf("%w: body: %v", errBadRequest, err)
+	}
+	return nil
 }
 
 // ActionResult is what an action answers.
@@ -91,11 +121,6 @@ type ActionResult struct {
 	Action  string `json:"action"`
 	By      string `json:"by"`
 	Detail  string `json:"detail"`
-}
-
-// syncRequest is the body of POST …/sync.
-type syncRequest struct {
-	Mode SyncMode `json:"mode"`
 }
 
 func (s *Server) apiSync(w http.ResponseWriter, r *http.Request) {
@@ -108,15 +133,11 @@ func (s *Server) apiSync(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errReadOnly)
 		return
 	}
-	mode := SyncMode(r.PostFormValue("mode"))
-	if !isForm(r) && r.ContentLength != 0 {
-		var req syncRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			s.fail(w, r, fmt.Errorf("%w: body: %v (want {\"mode\": \"incremental\"|\"full\"|\"verify\"})", errBadRequest, err))
-			return
-		}
-		mode = req.Mode
+	if err := actionInput(r); err != nil {
+		s.fail(w, r, err)
+		return
 	}
+	mode := SyncMode(r.PostForm.Get("mode"))
 	if mode == "" {
 		mode = SyncNow
 	}
@@ -141,6 +162,10 @@ func (s *Server) apiSync(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiResetWatermark(w http.ResponseWriter, r *http.Request) {
 	ch, err := s.channelOf(r)
 	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := actionInput(r); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -170,6 +195,10 @@ func (s *Server) apiDecide(approve bool) http.HandlerFunc {
 		}
 		if s.o.Control == nil {
 			s.fail(w, r, errReadOnly)
+			return
+		}
+		if err := actionInput(r); err != nil {
+			s.fail(w, r, err)
 			return
 		}
 		id, by := r.PathValue("id"), who(r.Context())

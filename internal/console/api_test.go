@@ -234,6 +234,17 @@ func TestLoginThenActWithTheSessionsCSRFToken(t *testing.T) {
 			t.Fatalf("%+v", e)
 		}
 	})
+	t.Run("a script with the session sends the token in a header and JSON", func(t *testing.T) {
+		req := newReq(t, "POST", tc.srv.URL+"/api/v1/channels/contoso/sync", strings.NewReader(`{"mode":"verify"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(csrfHeader, csrf)
+		if code, body, _ := do(t, c, req); code != http.StatusOK {
+			t.Fatal(code, body)
+		}
+		if got := tc.control.Calls(); len(got) != 2 || got[1] != "sync contoso verify" {
+			t.Fatalf("controller calls %v", got)
+		}
+	})
 	t.Run("signing out ends the session", func(t *testing.T) {
 		req := newReq(t, "POST", tc.srv.URL+"/logout", strings.NewReader(url.Values{"csrf": {csrf}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -344,4 +355,39 @@ func TestReadyzNamesEachCheck(t *testing.T) {
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"name": "directory contoso"`) || !strings.Contains(body, "connection refused") {
 		t.Fatal(code, body)
 	}
+}
+
+func TestSyncReadsItsModeFromJSONWhateverTheContentType(t *testing.T) {
+	for _, tt := range []struct {
+		name, contentType, body, want string
+	}{
+		{"JSON", "application/json", `{"mode":"verify"}`, "sync contoso verify"},
+		{"JSON sent as a form, as curl -d does", "application/x-www-form-urlencoded", `{"mode":"full"}`, "sync contoso full"},
+		{"a form", "application/x-www-form-urlencoded", "mode=full", "sync contoso full"},
+		{"no body", "", "", "sync contoso incremental"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tc := newTestConsole(t, testToken)
+			req := newReq(t, "POST", tc.srv.URL+"/api/v1/channels/contoso/sync", strings.NewReader(tt.body))
+			req.Header.Set("Authorization", "Bearer "+testToken)
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			code, body, _ := do(t, client(t), req)
+			if code != 200 || !json.Valid([]byte(body)) {
+				t.Fatal(code, body)
+			}
+			if got := tc.control.Calls(); len(got) != 1 || got[0] != tt.want {
+				t.Fatalf("calls %v, want %q", got, tt.want)
+			}
+		})
+	}
+	t.Run("an unknown mode is refused", func(t *testing.T) {
+		tc := newTestConsole(t, testToken)
+		req := newReq(t, "POST", tc.srv.URL+"/api/v1/channels/contoso/sync", strings.NewReader(`{"mode":"everything"}`))
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		if code, body, _ := do(t, client(t), req); code != 400 || !strings.Contains(body, "incremental, full or verify") {
+			t.Fatal(code, body)
+		}
+	})
 }

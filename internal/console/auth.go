@@ -205,7 +205,7 @@ func checkCSRF(r *http.Request, p principal) error {
 		return fmt.Errorf("request from %s, not from this console", origin)
 	}
 	tok := r.Header.Get(csrfHeader)
-	if tok == "" {
+	if tok == "" { // a form of the console's pages
 		tok = r.PostFormValue(csrfField)
 	}
 	if tok == "" || !equal(tok, p.session.csrf) {
