@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,5 +100,17 @@ func TestStatusJSONIsTheConsolesOverview(t *testing.T) {
 	}
 	if len(ov.Channels) != 1 || ov.Channels[0].Name != "staff" || ov.Channels[0].Users.Total != 1 || ov.Channels[0].Users.InSync != 1 {
 		t.Fatalf("%+v", ov)
+	}
+}
+
+func TestDemoSaysWhenTheConsoleAddressIsTaken(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	code, _, errOut := runCLI(t, "demo", "--ldap", "127.0.0.1:0", "--tenant", "127.0.0.1:0", "--console", l.Addr().String(), "--log-level", "error")
+	if code == 0 || !strings.Contains(errOut, "console on "+l.Addr().String()) || !strings.Contains(errOut, "--console") {
+		t.Fatalf("exit %d: %s", code, errOut)
 	}
 }
