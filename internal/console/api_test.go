@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/o365prov/o365prov/internal/state"
 )
@@ -390,4 +391,30 @@ func TestSyncReadsItsModeFromJSONWhateverTheContentType(t *testing.T) {
 			t.Fatal(code, body)
 		}
 	})
+}
+
+func TestARunningApplyShowsItsProgressETAAndNode(t *testing.T) {
+	tc := newTestConsole(t, testToken)
+	now := fixtureNow
+	tc.monitor.clock = func() time.Time { return now }
+	tr := tc.monitor.Progress("contoso")
+	tr.Start(1000)
+	now = now.Add(10 * time.Second)
+	tr.Done(250)
+	must(t, tc.st.AcquireLease(t.Context(), "channel/contoso", "node-b/4242", 2*time.Minute, fixtureNow))
+	ov, err := BuildOverview(t.Context(), tc.o.Store, tc.o.Channels, tc.monitor, now)
+	must(t, err)
+	c := ov.Channels[0]
+	if c.Status != StatusRunning || c.Progress == nil || c.Progress.Done != 250 || c.Progress.Total != 1000 || c.Node != "node-b/4242" {
+		t.Fatalf("%+v", c)
+	}
+	if c.Progress.ETA == nil || !c.Progress.ETA.Equal(now.Add(30*time.Second)) || c.Progress.Remaining != "30s" {
+		t.Fatalf("250 of 1000 in 10 s leaves 30 s: %+v", c.Progress)
+	}
+	tr.Finish()
+	ov, err = BuildOverview(t.Context(), tc.o.Store, tc.o.Channels, tc.monitor, now)
+	must(t, err)
+	if ov.Channels[0].Progress != nil || ov.Channels[0].Status != StatusHeld {
+		t.Fatalf("after the apply: %+v", ov.Channels[0])
+	}
 }
