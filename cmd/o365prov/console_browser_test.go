@@ -159,6 +159,34 @@ func TestConsoleInABrowserAgainstTheDemo(t *testing.T) {
 		}
 	})
 
+	t.Run("the channel, preview and sign-in pages load with the store's figures", func(t *testing.T) {
+		var failed, cycle, preview, signIn string
+		err := chromedp.Do(bctx,
+			chromedp.Navigate(consoleURL+"channels/contoso"),
+			read(&failed, chromedp.Text(chromedp.CSS(`[data-figure=failed-count]`))),
+			read(&cycle, chromedp.Text(chromedp.CSS(`tr[data-cycle="1"]`))),
+			chromedp.Navigate(consoleURL+"channels/contoso/preview"),
+			read(&preview, chromedp.Text(chromedp.CSS(`main`))),
+			chromedp.Navigate(consoleURL+"sign-in"),
+			read(&signIn, chromedp.Text(chromedp.CSS(`main`))),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		due, _ := st.DueRetries(context.Background(), "contoso", time.Now().AddDate(100, 0, 0), 100000)
+		cycles, _ := st.Cycles(context.Background(), "contoso", 1000)
+		first := cycles[len(cycles)-1] // the demo's first sync
+		if strings.TrimSpace(failed) != strconv.Itoa(len(due)) {
+			t.Errorf("failed objects: page %q, store %d", failed, len(due))
+		}
+		if want := fmt.Sprintf("%d createUser", first.Stats["createUser"]); first.ID != 1 || !strings.Contains(cycle, want) {
+			t.Errorf("the first sync's row %q lacks %q (the store's cycle %d)", cycle, want, first.ID)
+		}
+		if !strings.Contains(preview, "Nothing has been applied") || !strings.Contains(signIn, "Single sign-on is not on") {
+			t.Errorf("preview:\n%s\nsign-in:\n%s", preview, signIn)
+		}
+	})
+
 	sample := demoSampleUID() + "@contoso.com"
 	t.Run("an object found by UPN shows its history", func(t *testing.T) {
 		var history, graphID string
