@@ -78,4 +78,3 @@ func TestABadCertificateIsReportedWithItsFile(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
-
