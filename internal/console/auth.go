@@ -27,6 +27,9 @@ const (
 // sessionLifetime is how long a session lives without being used.
 const sessionLifetime = 8 * time.Hour
 
+// maxSessions bounds the sessions kept in memory.
+const maxSessions = 1000
+
 // session is one person signed in to the console.
 type session struct {
 	id      string
@@ -75,6 +78,15 @@ func (s *sessions) start(name string) (*session, error) {
 			delete(s.byID, k)
 		}
 	}
+	if len(s.byID) >= maxSessions { // someone opens sessions in a loop: the stalest goes
+		var stalest *session
+		for _, v := range s.byID {
+			if stalest == nil || v.expires.Before(stalest.expires) {
+				stalest = v
+			}
+		}
+		delete(s.byID, stalest.id)
+	}
 	s.byID[id] = ss
 	return ss, nil
 }
@@ -111,7 +123,8 @@ func equal(a, b string) bool {
 // principal is who makes a request.
 type principal struct {
 	who     string
-	session *session // nil for a bearer token
+	session *session // the person's session; nil for a bearer token
+	bearer  bool     // signed in with the admin token as a bearer token
 }
 
 type principalKey struct{}
@@ -125,13 +138,14 @@ func who(ctx context.Context) string {
 
 // authenticate finds who makes the request: a bearer token, or a session
 // cookie. Without a configured token every request is the local operator's
-// (the console then listens on loopback only), and a session is opened
-// on the fly so that actions still carry a CSRF token.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (principal, bool) {
+// (the console then listens on loopback only); a page opens a session on
+// the fly, so that the actions it offers carry a CSRF token: another site
+// open in the same browser could otherwise make them.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, page bool) (principal, bool) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		tok, ok := strings.CutPrefix(h, "Bearer ")
 		if ok && s.o.Token != "" && equal(tok, s.o.Token) {
-			return principal{who: apiActor(r)}, true
+			return principal{who: apiActor(r), bearer: true}, true
 		}
 		if s.o.Token != "" {
 			return principal{}, false
@@ -143,6 +157,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (principal
 		}
 	}
 	if s.o.Token == "" {
+		if !page { // no session, so no action: reading is all
+			return principal{who: "local operator (" + remoteHost(r) + ")"}, true
+		}
 		ss, err := s.sessions.start("local operator (" + remoteHost(r) + ")")
 		if err != nil {
 			return principal{}, false
@@ -158,7 +175,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (principal
 func apiActor(r *http.Request) string {
 	name := cleanName(r.Header.Get(actorHeader))
 	if name == "" {
-		name = "api"
+		return "admin API (" + remoteHost(r) + ")"
 	}
 	return name + " (api, " + remoteHost(r) + ")"
 }
@@ -198,8 +215,11 @@ func (s *Server) setSessionCookie(w http.ResponseWriter, ss *session) {
 // authenticated by a bearer token cannot be forged by another site: a
 // browser never adds that header by itself.
 func checkCSRF(r *http.Request, p principal) error {
-	if p.session == nil {
+	if p.bearer {
 		return nil
+	}
+	if p.session == nil {
+		return fmt.Errorf("an action needs the CSRF token of a console session (open the page and use its buttons) or the admin token")
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r) {
 		return fmt.Errorf("request from %s, not from this console", origin)
@@ -224,7 +244,7 @@ func sameOrigin(origin string, r *http.Request) bool {
 // to the login page.
 func (s *Server) requireAuth(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, ok := s.authenticate(w, r)
+		p, ok := s.authenticate(w, r, !rt.api && r.Method == http.MethodGet && rt.path != "/metrics")
 		if !ok {
 			if rt.api || r.Method != http.MethodGet {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="o365prov"`)

@@ -125,4 +125,12 @@ func TestWithoutATokenEveryPageOpensAndActionsStillNeedTheCSRFToken(t *testing.T
 	if code, body, _ := do(t, c, req); code != 403 {
 		t.Fatal(code, body)
 	}
+	// Another site's page posting to the loopback console has no session.
+	req = newReq(t, "POST", tc.srv.URL+"/api/v1/channels/contoso/sync", strings.NewReader(`{"mode":"full"}`))
+	if code, body, _ := do(t, client(t), req); code != 403 {
+		t.Fatal(code, body)
+	}
+	if len(tc.control.Calls()) != 0 {
+		t.Fatal("an action without a CSRF token was done")
+	}
 }

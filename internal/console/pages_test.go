@@ -1,6 +1,7 @@
 package console
 
 import (
+	"crypto/rand"
 	"testing"
 	"time"
 )
@@ -35,5 +36,17 @@ func TestOnlyRecordedFieldsAreFlaggedAsDiffering(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s: differs %v, want %v", k, got[k], v)
 		}
+	}
+}
+
+func TestSessionsOpenedInALoopStayBounded(t *testing.T) {
+	s := newSessions(rand.Reader, time.Now)
+	for range maxSessions + 50 {
+		if _, err := s.start("someone"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(s.byID); n > maxSessions {
+		t.Fatalf("%d sessions kept", n)
 	}
 }
