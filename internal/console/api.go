@@ -148,7 +148,7 @@ func (s *Server) apiSync(w http.ResponseWriter, r *http.Request) {
 	by := who(r.Context())
 	if err := s.o.Control.Sync(r.Context(), ch.Name, mode); err != nil {
 		_ = record(r.Context(), s.o.Store, s.o.Clock(), ch.Name, "console:sync", "failed", fmt.Sprintf("%s cycle asked by %s: %v", mode, by, err))
-		s.fail(w, r, fmt.Errorf("start a %s cycle of %s: %w", mode, ch.Name, err))
+		writeError(w, http.StatusConflict, fmt.Sprintf("start a %s cycle of %s: %v", mode, ch.Name, err))
 		return
 	}
 	detail := fmt.Sprintf("%s cycle asked by %s", mode, by)
