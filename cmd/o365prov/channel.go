@@ -63,13 +63,17 @@ but every object costs a read again.`,
 
 func newStatusCmd(a *app) *cobra.Command {
 	var cfgPath string
+	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "status --config FILE",
+		Use:   "status --config FILE [--json]",
 		Short: "Show each channel's last cycles, objects, failures and held plans",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(cmd, cfgPath, func(cfg *config.Config, st state.Store) error {
 				ctx := cmd.Context()
+				if asJSON {
+					return writeStatusJSON(ctx, a.stdout, cfg, st)
+				}
 				tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "CHANNEL\tUSERS\tGROUPS\tFAILING\tLAST CYCLE\tRESULT\tLAST FULL\tHELD PLANS")
 				for _, ch := range cfg.Channels {
@@ -119,6 +123,7 @@ func newStatusCmd(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "configuration file")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print what the console's overview shows, as JSON (the admin API's /api/v1/overview)")
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
 }

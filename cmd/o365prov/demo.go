@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/o365prov/o365prov/examples"
+	"github.com/o365prov/o365prov/internal/console"
 	"github.com/o365prov/o365prov/internal/engine"
 	"github.com/o365prov/o365prov/internal/faketenant"
 	"github.com/o365prov/o365prov/internal/graph"
@@ -37,6 +38,8 @@ type demoFlags struct {
 	interval   time.Duration
 	once       bool
 	ssoAddr    string
+	console    string
+	auditLog   string
 }
 
 func newDemoCmd(a *app) *cobra.Command {
@@ -59,6 +62,8 @@ the tenant within seconds. Ctrl-C stops it.`,
 	cmd.Flags().DurationVar(&f.interval, "interval", 2*time.Second, "how often the directory is checked for changes")
 	cmd.Flags().BoolVar(&f.once, "once", false, "stop after the first sync")
 	cmd.Flags().StringVar(&f.ssoAddr, "sso", "127.0.0.1:9031", "address of the identity provider (plain HTTP, loopback)")
+	cmd.Flags().StringVar(&f.console, "console", "127.0.0.1:9090", "address of the web console (loopback, no sign-in; empty: no console)")
+	cmd.Flags().StringVar(&f.auditLog, "audit-log", "", "also write every audit entry as a JSON line to this file (- for standard output)")
 	return cmd
 }
 
@@ -106,11 +111,26 @@ func runDemo(ctx context.Context, a *app, f demoFlags) error {
 	// sync use it at once instead of easing in at 20 writes/s.
 	limits := graph.EntraLimits()
 	limits.WriteBurst = limits.Writes
-	sys, err := provision.Open(ctx, cfg, provision.Options{Logger: log, Progress: newProgress(a.stderr, "first sync"), GraphLimits: &limits})
+	ob, err := newObservability(cfg, f.auditLog, a.stdout, log)
+	if err != nil {
+		return err
+	}
+	defer ob.closeFn()
+	sys, err := provision.Open(ctx, cfg, ob.options(provision.Options{Logger: log, Progress: newProgress(a.stderr, "first sync"), GraphLimits: &limits}))
 	if err != nil {
 		return err
 	}
 	defer sys.Close()
+	r := &engine.Runner{Engines: sys.Engines, Log: log, OnCycle: func(ch string, res *engine.Result, err error) {
+		printDemoCycle(a, ch, res, err)
+	}}
+	if f.console != "" && !f.once {
+		url, err := serveConsole(ctx, sys, r, ob, console.ListenConfig{Addr: f.console}, "", log)
+		if err != nil {
+			return fmt.Errorf("%w (choose another address with --console, or none with --console '')", err)
+		}
+		fmt.Fprintf(a.stdout, "  console:     %s (watch the sync there)\n", url)
+	}
 	e := sys.Engines[0]
 	start := time.Now()
 	res, err := e.Sync(ctx, engine.SyncOptions{Mode: engine.Full})
@@ -127,9 +147,6 @@ func runDemo(ctx context.Context, a *app, f demoFlags) error {
 	if f.once {
 		return nil
 	}
-	r := &engine.Runner{Engines: sys.Engines, Log: log, OnCycle: func(ch string, res *engine.Result, err error) {
-		printDemoCycle(a, ch, res, err)
-	}}
 	return r.Run(ctx)
 }
 

@@ -52,6 +52,7 @@ var subcommands = []func(*app) *cobra.Command{
 	newChannelCmd,
 	newStatusCmd,
 	newAuditCmd,
+	newObjectCmd,
 	newDemoCmd,
 	newFakeTenantCmd,
 	newGenLDIFCmd,

@@ -10,7 +10,7 @@ import (
 )
 
 func newRunCmd(a *app) *cobra.Command {
-	var cfgPath string
+	var cfgPath, auditLog string
 	var cpuProfile *string
 	cmd := &cobra.Command{
 		Use:   "run --config FILE",
@@ -30,7 +30,16 @@ after the operations in flight.`,
 			if err != nil {
 				return err
 			}
-			sys, err := openSystem(cmd, a, cfgPath, provision.Options{Logger: log})
+			cfg, err := loadConfig(cfgPath)
+			if err != nil {
+				return err
+			}
+			ob, err := newObservability(cfg, auditLog, a.stdout, log)
+			if err != nil {
+				return err
+			}
+			defer ob.closeFn()
+			sys, err := provision.Open(cmd.Context(), cfg, ob.options(provision.Options{Logger: log}))
 			if err != nil {
 				return err
 			}
@@ -42,6 +51,12 @@ after the operations in flight.`,
 				return err
 			}
 			r := &engine.Runner{Engines: sys.Engines, Log: log}
+			if cfg.Console != nil {
+				lc, token := consoleListen(cfg.Console)
+				if _, err := serveConsole(ctx, sys, r, ob, lc, token, log); err != nil {
+					return err
+				}
+			}
 			log.Info("o365prov running", "channels", len(sys.Engines), "config", cfgPath)
 			err = r.Run(ctx)
 			cancel()
@@ -50,6 +65,7 @@ after the operations in flight.`,
 	}
 	cpuProfile = cpuProfileFlag(cmd)
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "configuration file")
+	cmd.Flags().StringVar(&auditLog, "audit-log", "", "also write every audit entry as a JSON line to this file (- for standard output)")
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
 }

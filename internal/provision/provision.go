@@ -42,6 +42,14 @@ type Options struct {
 	// Settle is how long references to a new object wait for Entra's
 	// replicas (0: the engine's default).
 	Settle time.Duration
+	// Metrics observes the Graph client (the console's monitor).
+	Metrics graph.Metrics
+	// WrapStore, when set, wraps the opened store; everything uses the
+	// wrapped one (the console observes audit entries and cycles so).
+	WrapStore func(state.Store) state.Store
+	// ChannelProgress, when set, gives each channel's engine its own
+	// progress report, alongside Progress.
+	ChannelProgress func(channel string) engine.Progress
 }
 
 // System is an assembled o365prov: close it when done.
@@ -51,6 +59,8 @@ type System struct {
 	Graph   *graph.Client
 	Engines []*engine.Engine
 	dirs    []*directory.Directory
+	sources map[string]*source // by channel: the console reads entries through them
+	tokens  graph.TokenSource  // for the console's readiness check
 }
 
 // OpenStore opens the configured state store.
@@ -90,7 +100,13 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (sys *System, err 
 	if sys.Store, err = OpenStore(ctx, cfg.State); err != nil {
 		return nil, err
 	}
-	gopts := graph.Options{HTTPClient: o.HTTPClient, MaxThreads: maxThreads(cfg), Logger: o.Logger.With("component", "graph"), Limits: o.GraphLimits}
+	if o.WrapStore != nil {
+		sys.Store = o.WrapStore(sys.Store)
+	}
+	if sys.tokens, err = tokenSource(cfg, &o); err != nil {
+		return nil, err
+	}
+	gopts := graph.Options{HTTPClient: o.HTTPClient, MaxThreads: maxThreads(cfg), Logger: o.Logger.With("component", "graph"), Limits: o.GraphLimits, Metrics: o.Metrics, Tokens: sys.tokens}
 	if o.GraphRetry != nil {
 		gopts.Retry = *o.GraphRetry
 	}
@@ -129,12 +145,16 @@ func (s *System) openChannel(ctx context.Context, ch config.Channel, o Options) 
 	}
 	src.d = d
 	s.dirs = append(s.dirs, d)
+	if s.sources == nil {
+		s.sources = map[string]*source{}
+	}
+	s.sources[ch.Name] = src
 	eopts := []engine.Option{engine.WithLogger(log), engine.WithLeases(s.Store, holderName(), deadHolder)}
 	if o.Clock != nil {
 		eopts = append(eopts, engine.WithClock(o.Clock))
 	}
-	if o.Progress != nil {
-		eopts = append(eopts, engine.WithProgress(o.Progress))
+	if p := progressFor(ch.Name, o); p != nil {
+		eopts = append(eopts, engine.WithProgress(p))
 	}
 	if o.Settle > 0 {
 		eopts = append(eopts, engine.WithSettle(o.Settle))
