@@ -34,7 +34,7 @@ but every object costs a read again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if all == watermark {
-				return &exitError{code: 2, err: fmt.Errorf("give exactly one of --watermark or --all")}
+				return &exitError{code: exitUsage, err: fmt.Errorf("give exactly one of --watermark or --all")}
 			}
 			return withStore(cmd, cfgPath, func(cfg *config.Config, st state.Store) error {
 				if _, ok := cfg.Channel(channel); !ok {

@@ -42,10 +42,10 @@ Every problem is reported at once as FILE:LINE: field.path: what is wrong
 func loadConfig(path string) (*config.Config, error) {
 	cfg, err := config.Load(path)
 	if err != nil {
-		return nil, &exitError{code: 2, err: err}
+		return nil, &exitError{code: exitUsage, err: err}
 	}
 	if ps := checkExpressions(cfg); len(ps.List) > 0 {
-		return nil, &exitError{code: 2, err: ps}
+		return nil, &exitError{code: exitUsage, err: ps}
 	}
 	return cfg, nil
 }

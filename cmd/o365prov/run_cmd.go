@@ -21,7 +21,7 @@ after the operations in flight.`,
 			if err != nil {
 				return err
 			}
-			sys, err := openSystem(cmd, a, cfgPath, provision.Options{Logger: log})
+			sys, err := openSystem(cmd, a, cfgPath, provision.Options{Logger: log, RetryDirectory: true})
 			if err != nil {
 				return err
 			}

@@ -10,12 +10,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Exit statuses of sync, for scripts.
-const (
-	exitHeld    = 4 // a plan waits for approval
-	exitPartial = 5 // some objects failed; they are retried
-)
-
 func newSyncCmd(a *app) *cobra.Command {
 	var cfgPath, channel string
 	var once, full, verify, dryRun bool
@@ -38,6 +32,7 @@ hand; --dry-run prints the plan and applies nothing.`,
 			}
 			sys, err := openSystem(cmd, a, cfgPath, provision.Options{
 				Logger: log, Channels: []string{channel}, Progress: newProgress(a.stderr, channel),
+				RetryDirectory: !once,
 			})
 			if err != nil {
 				return err

@@ -143,7 +143,7 @@ func (e *Engine) holdPlan(ctx context.Context, plan *Plan) error {
 	if err := e.store.PutPlan(ctx, sp); err != nil {
 		return fmt.Errorf("store held plan %s: %w", plan.ID, err)
 	}
-	e.log.Warn("plan held for approval", "channel", e.ch.Name, "plan", plan.ID, "reason", plan.Held)
+	e.log.Warn("plan held for approval", "plan", plan.ID, "reason", plan.Held)
 	return fmt.Errorf("%w: %s (plan %s)", ErrHeld, plan.Held, plan.ID)
 }
 

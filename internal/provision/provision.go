@@ -42,6 +42,17 @@ type Options struct {
 	// Settle is how long references to a new object wait for Entra's
 	// replicas (0: the engine's default).
 	Settle time.Duration
+	// RetryDirectory keeps a channel whose directory cannot be reached at
+	// start: its cycles try again, with backoff, and fail until it answers
+	// (the daemon). Without it Open fails.
+	RetryDirectory bool
+}
+
+func (o Options) clock() func() time.Time {
+	if o.Clock != nil {
+		return o.Clock
+	}
+	return time.Now
 }
 
 // System is an assembled o365prov: close it when done.
@@ -50,7 +61,7 @@ type System struct {
 	Store   state.Store
 	Graph   *graph.Client
 	Engines []*engine.Engine
-	dirs    []*directory.Directory
+	dirs    []*lazyDirectory
 }
 
 // OpenStore opens the configured state store.
@@ -75,42 +86,50 @@ func OpenStore(ctx context.Context, s config.State) (state.Store, error) {
 
 // Open assembles the system. Each channel's directory is connected and
 // bound here, so an unreachable server or a refused bind is reported at
-// start with the channel's name.
-func Open(ctx context.Context, cfg *config.Config, o Options) (sys *System, err error) {
+// start with the channel's name, as a *StartError that says what to do
+// (unless o.RetryDirectory, when the channel keeps trying). A channel asked
+// for that does not exist is an error wrapping ErrNoChannel.
+func Open(ctx context.Context, cfg *config.Config, o Options) (*System, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	sys = &System{Config: cfg}
-	defer func() {
-		if err != nil {
-			sys.Close()
-			sys = nil
-		}
-	}()
-	if sys.Store, err = OpenStore(ctx, cfg.State); err != nil {
+	if err := unknownChannels(cfg, o.Channels); err != nil {
 		return nil, err
+	}
+	sys := &System{Config: cfg}
+	if err := sys.open(ctx, o); err != nil {
+		// Close what was opened before the failure; the failure is what
+		// the caller needs to hear of.
+		_ = sys.Close()
+		return nil, err
+	}
+	return sys, nil
+}
+
+func (s *System) open(ctx context.Context, o Options) error {
+	cfg := s.Config
+	var err error
+	if s.Store, err = OpenStore(ctx, cfg.State); err != nil {
+		return stateError(cfg.State, err)
 	}
 	gopts := graph.Options{HTTPClient: o.HTTPClient, MaxThreads: maxThreads(cfg), Logger: o.Logger.With("component", "graph"), Limits: o.GraphLimits}
 	if o.GraphRetry != nil {
 		gopts.Retry = *o.GraphRetry
 	}
-	if sys.Graph, err = graph.New(cfg.Target, gopts); err != nil {
-		return nil, fmt.Errorf("graph client: %w", err)
+	if s.Graph, err = graph.New(cfg.Target, gopts); err != nil {
+		return fmt.Errorf("graph client: %w", err)
 	}
 	for _, ch := range cfg.Channels {
 		if !wanted(ch.Name, o.Channels) {
 			continue
 		}
-		e, err := sys.openChannel(ctx, ch, o)
+		e, err := s.openChannel(ctx, ch, o)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		sys.Engines = append(sys.Engines, e)
+		s.Engines = append(s.Engines, e)
 	}
-	if len(o.Channels) > 0 && len(sys.Engines) != len(o.Channels) {
-		return nil, fmt.Errorf("no channel named %v in %s", o.Channels, cfg.File)
-	}
-	return sys, nil
+	return nil
 }
 
 func (s *System) openChannel(ctx context.Context, ch config.Channel, o Options) (*engine.Engine, error) {
@@ -123,13 +142,19 @@ func (s *System) openChannel(ctx context.Context, ch config.Channel, o Options) 
 			src.problem(p)
 		}),
 	}
-	d, err := directory.Open(ctx, ch.Source, dopts...)
-	if err != nil {
-		return nil, fmt.Errorf("channel %s: %w", ch.Name, err)
+	src.dir = &lazyDirectory{
+		log:  log,
+		now:  o.clock(),
+		open: func(ctx context.Context) (*directory.Directory, error) { return OpenDirectory(ctx, ch, dopts...) },
 	}
-	src.d = d
-	s.dirs = append(s.dirs, d)
-	eopts := []engine.Option{engine.WithLogger(log), engine.WithLeases(s.Store, holderName(), deadHolder)}
+	s.dirs = append(s.dirs, src.dir)
+	if _, err := src.dir.get(ctx); err != nil {
+		if !o.RetryDirectory {
+			return nil, err
+		}
+		log.Error("directory unreachable at start; the channel keeps trying", "err", err, "retry_in", src.dir.retryIn())
+	}
+	eopts := []engine.Option{engine.WithLogger(o.Logger), engine.WithLeases(s.Store, holderName(), deadHolder)}
 	if o.Clock != nil {
 		eopts = append(eopts, engine.WithClock(o.Clock))
 	}
@@ -160,7 +185,7 @@ func (s *System) Engine(name string) (*engine.Engine, bool) {
 func (s *System) Close() error {
 	var errs []error
 	for _, d := range s.dirs {
-		errs = append(errs, d.Close())
+		errs = append(errs, d.close())
 	}
 	if s.Graph != nil {
 		errs = append(errs, s.Graph.Close())
