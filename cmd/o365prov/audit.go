@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -9,6 +11,9 @@ import (
 	"github.com/o365prov/o365prov/internal/state"
 	"github.com/spf13/cobra"
 )
+
+// auditResults are the results the audit log records.
+var auditResults = []string{"ok", "failed", "skipped"}
 
 func newAuditCmd(a *app) *cobra.Command {
 	var cfgPath string
@@ -19,6 +24,12 @@ func newAuditCmd(a *app) *cobra.Command {
 		Short: "Show what o365prov did to which object, when, why, and Graph's request-id",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !slices.Contains(auditResults, q.Result) && q.Result != "" {
+				return usageError("--result %q is not a result (allowed: %s)", q.Result, strings.Join(auditResults, ", "))
+			}
+			if since < 0 || q.Limit < 1 {
+				return usageError("--since must be a positive duration and --limit at least 1")
+			}
 			if since > 0 {
 				q.Since = time.Now().Add(-since)
 			}

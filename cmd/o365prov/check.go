@@ -79,5 +79,10 @@ func openSystem(cmd *cobra.Command, a *app, cfgPath string, o provision.Options)
 			return nil, err
 		}
 	}
+	// What check warns of is said at every start too: an operator who
+	// never ran check still hears that a certificate is not checked.
+	for _, w := range cfg.Warnings {
+		o.Logger.Warn("configuration: " + w.String())
+	}
 	return provision.Open(cmd.Context(), cfg, o)
 }

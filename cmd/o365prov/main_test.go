@@ -85,12 +85,6 @@ func TestVersionPrints(t *testing.T) {
 	}
 }
 
-func TestBadLogFormatIsRefused(t *testing.T) {
-	a := &app{flags: globalFlags{logFormat: "xml", logLevel: "info"}}
-	if _, err := a.logger(); err == nil || !strings.Contains(err.Error(), "text or json") {
-		t.Fatalf("got %v", err)
-	}
-}
 
 func TestCheckReportsABadExpressionWithItsField(t *testing.T) {
 	t.Setenv("O365PROV_CLIENT_SECRET", "x-secret-value")
