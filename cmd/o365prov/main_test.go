@@ -85,7 +85,6 @@ func TestVersionPrints(t *testing.T) {
 	}
 }
 
-
 func TestCheckReportsABadExpressionWithItsField(t *testing.T) {
 	t.Setenv("O365PROV_CLIENT_SECRET", "x-secret-value")
 	t.Setenv("O365PROV_LDAP_PASSWORD", "x-password-value")
