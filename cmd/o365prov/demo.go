@@ -77,7 +77,7 @@ func runDemo(ctx context.Context, a *app, f demoFlags) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	ldap, ldapURL, err := startDemoDirectory(ctx, f.ldapAddr)
+	ldap, ldapURL, err := startDemoDirectory(ctx, f.ldapAddr, examples.ContosoLDIF)
 	if err != nil {
 		return err
 	}
@@ -123,9 +123,9 @@ func runDemo(ctx context.Context, a *app, f demoFlags) error {
 	return r.Run(ctx)
 }
 
-func startDemoDirectory(ctx context.Context, addr string) (*ldapserver.Server, string, error) {
+func startDemoDirectory(ctx context.Context, addr string, ldif []byte) (*ldapserver.Server, string, error) {
 	srv, err := ldapserver.New(ldapserver.Options{
-		LDIF: bytes.NewReader(examples.ContosoLDIF), AdminDN: demoAdminDN, AdminPassword: demoAdminPassword,
+		LDIF: bytes.NewReader(ldif), AdminDN: demoAdminDN, AdminPassword: demoAdminPassword,
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("embedded directory: %w", err)

@@ -123,12 +123,12 @@ func TestRunWaitsForADirectoryThatIsDownAtStart(t *testing.T) {
 	if !strings.Contains(errOut.String(), "channel=contoso") || !strings.Contains(errOut.String(), "connection refused") {
 		t.Fatalf("the log does not say which channel and why:\n%s", errOut.String())
 	}
-	srv, _, err := startDemoDirectory(ctx, addr)
+	srv, _, err := startDemoDirectory(ctx, addr, smallCompany(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	waitFor(t, 30*time.Second, func() bool { return len(w.tenant.Users()) >= 200 }, &errOut)
+	waitFor(t, 30*time.Second, func() bool { return len(w.tenant.Users()) >= worldPeople }, &errOut)
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d:\n%s", code, errOut.String())

@@ -16,7 +16,7 @@ import (
 // the POSIX locks SQLite takes on the same file, so it cannot deadlock
 // with them.
 func lockFile(ctx context.Context, path string, fn func() error) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
 	}
