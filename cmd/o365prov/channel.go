@@ -114,7 +114,10 @@ func newStatusCmd(a *app) *cobra.Command {
 					}
 					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", ch.Name, users, groups, len(failing), last, result, full, heldIDs)
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				return printCredentialHealth(ctx, a.stdout, cfg, st, time.Now())
 			})
 		},
 	}

@@ -73,7 +73,20 @@ func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Result, error) {
 	return res, err
 }
 
+// Authenticator is a Target that can prove it may still act on the tenant
+// (its credential still gets a token). A cycle checks it before planning,
+// so a wrong or expired credential fails every cycle, even one with
+// nothing to write.
+type Authenticator interface {
+	Authenticate(ctx context.Context) error
+}
+
 func (e *Engine) cycle(ctx context.Context, opts SyncOptions, cycle *state.Cycle) (*Result, error) {
+	if a, ok := e.target.(Authenticator); ok {
+		if err := a.Authenticate(ctx); err != nil {
+			return nil, err
+		}
+	}
 	plan, err := e.Plan(ctx, opts.Mode)
 	if err != nil {
 		return nil, err

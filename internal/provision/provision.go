@@ -62,6 +62,7 @@ type System struct {
 	Graph   *graph.Client
 	Engines []*engine.Engine
 	dirs    []*lazyDirectory
+	cred    *credentialCheck
 }
 
 // OpenStore opens the configured state store.
@@ -119,6 +120,7 @@ func (s *System) open(ctx context.Context, o Options) error {
 	if s.Graph, err = graph.New(cfg.Target, gopts); err != nil {
 		return fmt.Errorf("graph client: %w", err)
 	}
+	s.cred = &credentialCheck{c: s.Graph, store: s.Store, target: cfg.Target, now: o.clock(), log: o.Logger}
 	for _, ch := range cfg.Channels {
 		if !wanted(ch.Name, o.Channels) {
 			continue
@@ -164,7 +166,7 @@ func (s *System) openChannel(ctx context.Context, ch config.Channel, o Options) 
 	if o.Settle > 0 {
 		eopts = append(eopts, engine.WithSettle(o.Settle))
 	}
-	e, err := engine.New(ch, src, target{c: s.Graph}, s.Store, eopts...)
+	e, err := engine.New(ch, src, target{c: s.Graph, cred: s.cred}, s.Store, eopts...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A wrong client secret was silent when a cycle had nothing to write
+// ("nothing to do", exit 0): every cycle now gets a token first.
+func TestAWrongClientSecretFailsACycleWithNothingToDo(t *testing.T) {
+	w := newWorld(t)
+	mustRun(t, 0, "sync", "--once", "--config", w.cfg, "--channel", "contoso", "--log-level", "error")
+	if out := mustRun(t, 0, "status", "--config", w.cfg); !strings.Contains(out, "OK: last token 20") || !strings.Contains(out, "last refusal never") {
+		t.Fatalf("status after a good cycle:\n%s", out)
+	}
+	if err := os.WriteFile(filepath.Join(w.dir, "client-secret"), []byte("not-the-secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "sync", "--once", "--config", w.cfg, "--channel", "contoso", "--log-level", "error")
+	if code != 3 || !strings.Contains(errOut, "AADSTS7000215") || !strings.Contains(errOut, "set target.clientSecret to the secret's Value") {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, "not-the-secret") {
+		t.Fatal("the secret was printed")
+	}
+	status := mustRun(t, 0, "status", "--config", w.cfg)
+	if !strings.Contains(status, "FAILING: last token 20") || !strings.Contains(status, "AADSTS7000215") || strings.Contains(status, "last refusal never") {
+		t.Fatalf("status after a refused token:\n%s", status)
+	}
+	if !strings.Contains(status, "CHANNEL") || !strings.Contains(status, "failed") {
+		t.Fatalf("status does not show the failed cycle:\n%s", status)
+	}
+}
