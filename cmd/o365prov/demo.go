@@ -82,7 +82,7 @@ func runDemo(ctx context.Context, a *app, f demoFlags) error {
 		return err
 	}
 	defer ldap.Close()
-	tenant, tenantURL, err := startDemoTenant(ctx, f.tenantAddr, dir)
+	tenant, tenantURL, err := startDemoTenant(ctx, f.tenantAddr, dir, demoTenantConfig())
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,8 @@ func (t *demoTenant) Close() error {
 	return t.Tenant.Close()
 }
 
-func startDemoTenant(ctx context.Context, addr, dir string) (*demoTenant, string, error) {
+// demoTenantConfig is the fake tenant the demo runs.
+func demoTenantConfig() faketenant.Config {
 	cfg := faketenant.DemoConfig()
 	// Enough E5 for the generated company's leaders, IT and Legal, and Entra
 	// ID P1 for its researchers.
@@ -158,6 +159,12 @@ func startDemoTenant(ctx context.Context, addr, dir string) (*demoTenant, string
 		}
 	}
 	cfg.SKUs = append(cfg.SKUs, faketenant.SKUConfig{SkuPartNumber: "AAD_PREMIUM", Units: 50})
+	return cfg
+}
+
+// startDemoTenant serves a fake tenant made from cfg over https on addr,
+// writing the CA to trust into dir.
+func startDemoTenant(ctx context.Context, addr, dir string, cfg faketenant.Config) (*demoTenant, string, error) {
 	t, err := faketenant.New(cfg)
 	if err != nil {
 		return nil, "", fmt.Errorf("fake tenant: %w", err)

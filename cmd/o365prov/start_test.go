@@ -75,6 +75,10 @@ func TestAnUntrustedDirectoryCertificateSaysToSetCAFile(t *testing.T) {
 	if code != 3 || !strings.Contains(errOut, "channel contoso: directory "+srv.LDAPSURL) || !strings.Contains(errOut, "set source.caFile") {
 		t.Fatalf("exit %d:\n%s", code, errOut)
 	}
+	code, out, _ := runCLI(t, "check", "--connect", "--config", w.cfg, "--log-level", "error")
+	if code != 3 || !strings.Contains(out, "FAILED  channel contoso: directory "+srv.LDAPSURL) || !strings.Contains(out, "to fix: the directory's certificate is signed by an authority this machine does not trust: set source.caFile") {
+		t.Fatalf("check --connect: exit %d:\n%s", code, out)
+	}
 }
 
 func TestAChannelThatDoesNotExistIsRefusedListingTheChannels(t *testing.T) {

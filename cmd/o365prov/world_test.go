@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/o365prov/o365prov/internal/faketenant"
 	"github.com/o365prov/o365prov/internal/ldapserver"
 	"github.com/o365prov/o365prov/internal/ldapserver/fakeorg"
 )
@@ -29,6 +30,14 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldWith(t, func(*faketenant.Config) {})
+}
+
+// newWorldWith is newWorld with the fake tenant's configuration changed.
+func newWorldWith(t *testing.T, tenant func(*faketenant.Config)) *world {
+	t.Helper()
+	tcfg := demoTenantConfig()
+	tenant(&tcfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	w := &world{dir: t.TempDir()}
@@ -38,7 +47,7 @@ func newWorld(t *testing.T) *world {
 	}
 	w.ldap, w.ldapURL, w.stopLDAP = srv, ldapURL, func() { srv.Close() }
 	t.Cleanup(w.stopLDAP)
-	w.tenant, w.tenantURL, err = startDemoTenant(ctx, "127.0.0.1:0", w.dir)
+	w.tenant, w.tenantURL, err = startDemoTenant(ctx, "127.0.0.1:0", w.dir, tcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
