@@ -42,6 +42,10 @@ func printCredentialHealth(ctx context.Context, w io.Writer, cfg *config.Config,
 		fmt.Fprintf(w, "  expiry %s\n", h.ExpiryProblem)
 	}
 	for _, c := range h.Credentials {
+		if c.Expires.IsZero() {
+			fmt.Fprintf(w, "  %s %q has no end date\n", c.Kind, c.DisplayName)
+			continue
+		}
 		left := c.Expires.Sub(now)
 		note := fmt.Sprintf("in %d days", int(left.Hours()/24))
 		if left <= 0 {

@@ -3,8 +3,12 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/o365prov/o365prov/internal/faketenant"
 )
 
 // A wrong client secret was silent when a cycle had nothing to write
@@ -31,5 +35,25 @@ func TestAWrongClientSecretFailsACycleWithNothingToDo(t *testing.T) {
 	}
 	if !strings.Contains(status, "CHANNEL") || !strings.Contains(status, "failed") {
 		t.Fatalf("status does not show the failed cycle:\n%s", status)
+	}
+}
+
+func TestStatusShowsWhenTheSecretExpires(t *testing.T) {
+	w := newWorldWith(t, func(c *faketenant.Config) { c.Apps[0].Secrets[0].Expires = time.Now().Add(20*24*time.Hour + time.Hour) })
+	mustRun(t, 0, "sync", "--once", "--config", w.cfg, "--channel", "contoso", "--log-level", "error")
+	out := mustRun(t, 0, "status", "--config", w.cfg)
+	if !strings.Contains(out, `client secret "secret 1" expires `) || !strings.Contains(out, "(in 20 days: add a new one to the app registration and set it in target)") {
+		t.Fatalf("status:\n%s", out)
+	}
+}
+
+func TestStatusSaysWhichPermissionShowsTheExpiry(t *testing.T) {
+	w := newWorldWith(t, func(c *faketenant.Config) {
+		c.Apps[0].Permissions = slices.DeleteFunc(c.Apps[0].Permissions, func(p string) bool { return strings.HasPrefix(p, "Directory.") })
+	})
+	mustRun(t, 0, "sync", "--once", "--config", w.cfg, "--channel", "contoso", "--log-level", "error")
+	out := mustRun(t, 0, "status", "--config", w.cfg)
+	if !strings.Contains(out, "expiry unknown: grant the app Application.Read.All to see when its secret or certificate expires") {
+		t.Fatalf("status:\n%s", out)
 	}
 }
