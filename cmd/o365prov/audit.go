@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/o365prov/o365prov/internal/config"
+	"github.com/o365prov/o365prov/internal/provision"
 	"github.com/o365prov/o365prov/internal/state"
 	"github.com/spf13/cobra"
 )
@@ -33,7 +34,12 @@ func newAuditCmd(a *app) *cobra.Command {
 			if since > 0 {
 				q.Since = time.Now().Add(-since)
 			}
-			return withStore(cmd, cfgPath, func(_ *config.Config, st state.Store) error {
+			return withStore(cmd, cfgPath, func(cfg *config.Config, st state.Store) error {
+				if q.Channel != "" {
+					if err := provision.CheckChannels(cfg, []string{q.Channel}); err != nil {
+						return err
+					}
+				}
 				entries, err := st.QueryAudit(cmd.Context(), q)
 				if err != nil {
 					return err

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/o365prov/o365prov/internal/config"
+	"github.com/o365prov/o365prov/internal/provision"
 	"github.com/o365prov/o365prov/internal/state"
 	"github.com/spf13/cobra"
 )
@@ -37,8 +38,8 @@ but every object costs a read again.`,
 				return &exitError{code: exitUsage, err: fmt.Errorf("give exactly one of --watermark or --all")}
 			}
 			return withStore(cmd, cfgPath, func(cfg *config.Config, st state.Store) error {
-				if _, ok := cfg.Channel(channel); !ok {
-					return fmt.Errorf("no channel %q in %s", channel, cfg.File)
+				if err := provision.CheckChannels(cfg, []string{channel}); err != nil {
+					return err
 				}
 				if err := st.ResetChannel(cmd.Context(), channel, all); err != nil {
 					return fmt.Errorf("reset channel %s: %w", channel, err)

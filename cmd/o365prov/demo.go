@@ -113,10 +113,13 @@ func runDemo(ctx context.Context, a *app, f demoFlags) error {
 		return fmt.Errorf("first sync: %w", err)
 	}
 	printDemoSummary(a, res, tenant, time.Since(start))
-	printDemoNext(a, ldapURL, tenantURL, cfgPath)
 	if f.once {
+		// The directory and the tenant stop with the demo: what still
+		// works on its files is reading the state.
+		fmt.Fprintf(a.stdout, "\nThe demo's directory and tenant stop with it. Its state stays in %s:\n  o365prov status --config %s\n  o365prov audit --config %s\n", filepath.Dir(cfgPath), shellQuote(cfgPath), shellQuote(cfgPath))
 		return nil
 	}
+	printDemoNext(a, ldapURL, tenantURL, cfgPath)
 	r := &engine.Runner{Engines: sys.Engines, Log: log, OnCycle: func(ch string, res *engine.Result, err error) {
 		printDemoCycle(a, ch, res, err)
 	}}
@@ -262,7 +265,7 @@ func printDemoNext(a *app, ldapURL, tenantURL, cfgPath string) {
 	host := strings.TrimPrefix(ldapURL, "ldap://")
 	fmt.Fprintf(a.stdout, `
 Look at the tenant:   curl -sk %[1]s/_fake/users | head    (or /_fake/groups, /_fake/counters)
-Plan without applying: o365prov plan --config %[2]s
+Plan without applying (in another terminal, while the demo runs): o365prov plan --config %[2]s
 Change the directory, and watch it reach the tenant within seconds:
   ldapmodify -x -H ldap://%[3]s -D '%[4]s' -w '%[5]s' <<'EOF'
   dn: uid=%[6]s,ou=people,dc=contoso,dc=com

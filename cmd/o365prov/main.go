@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/o365prov/o365prov/internal/config"
@@ -70,8 +71,21 @@ func exitCode(err error) int {
 		return ee.code
 	case errors.As(err, &se):
 		return exitUnreachable
-	case errors.Is(err, provision.ErrNoChannel):
+	case errors.Is(err, provision.ErrNoChannel), isCobraUsage(err):
 		return exitUsage
 	}
 	return exitFailed
+}
+
+// isCobraUsage reports whether err is cobra's complaint about the command
+// line (a missing required flag, an unknown command, a wrong number of
+// arguments). Cobra gives these no type of their own, only their words.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"required flag(s) ", "unknown command ", "accepts ", "requires at least ", "requires at most ", "if any flags in the group ", "invalid argument "} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }

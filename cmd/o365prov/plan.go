@@ -76,6 +76,11 @@ func newPlanListCmd(a *app) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(cmd, cfgPath, func(cfg *config.Config, st state.Store) error {
+				if channel != "" {
+					if err := provision.CheckChannels(cfg, []string{channel}); err != nil {
+						return err
+					}
+				}
 				n := 0
 				for _, ch := range cfg.Channels {
 					if channel != "" && ch.Name != channel {

@@ -30,7 +30,7 @@ type Probe struct {
 // first user of each channel would get a verified domain and known
 // licence names. Nothing is written anywhere.
 func ProbeConnections(ctx context.Context, cfg *config.Config, o Options) ([]Probe, error) {
-	if err := unknownChannels(cfg, o.Channels); err != nil {
+	if err := CheckChannels(cfg, o.Channels); err != nil {
 		return nil, err
 	}
 	if o.Logger == nil {

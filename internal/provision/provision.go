@@ -65,19 +65,20 @@ type System struct {
 	cred    *credentialCheck
 }
 
-// OpenStore opens the configured state store.
+// OpenStore opens the configured state store. A store that cannot be
+// opened is a *StartError saying what state.dsn needs.
 func OpenStore(ctx context.Context, s config.State) (state.Store, error) {
 	switch s.Driver {
 	case "sqlite":
 		st, err := sqlite.Open(ctx, s.DSN.Value())
 		if err != nil {
-			return nil, fmt.Errorf("open state: %w", err)
+			return nil, stateError(s, err)
 		}
 		return st, nil
 	case "postgres":
 		st, err := postgres.Open(ctx, s.DSN.Value())
 		if err != nil {
-			return nil, fmt.Errorf("open state: %w", err)
+			return nil, stateError(s, err)
 		}
 		return st, nil
 	default:
@@ -94,7 +95,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*System, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := unknownChannels(cfg, o.Channels); err != nil {
+	if err := CheckChannels(cfg, o.Channels); err != nil {
 		return nil, err
 	}
 	sys := &System{Config: cfg}
@@ -111,7 +112,7 @@ func (s *System) open(ctx context.Context, o Options) error {
 	cfg := s.Config
 	var err error
 	if s.Store, err = OpenStore(ctx, cfg.State); err != nil {
-		return stateError(cfg.State, err)
+		return err
 	}
 	gopts := graph.Options{HTTPClient: o.HTTPClient, MaxThreads: maxThreads(cfg), Logger: o.Logger.With("component", "graph"), Limits: o.GraphLimits}
 	if o.GraphRetry != nil {

@@ -41,9 +41,10 @@ func (e *StartError) Unwrap() error { return e.Err }
 // ErrNoChannel: a channel asked for by name is not in the configuration.
 var ErrNoChannel = errors.New("no such channel")
 
-// unknownChannels names the channels asked for that the configuration does
-// not have, listing the ones it has.
-func unknownChannels(cfg *config.Config, only []string) error {
+// CheckChannels returns an error wrapping ErrNoChannel that names the
+// channels asked for that the configuration does not have, listing the
+// ones it has.
+func CheckChannels(cfg *config.Config, only []string) error {
 	var missing, have []string
 	for _, ch := range cfg.Channels {
 		have = append(have, ch.Name)
