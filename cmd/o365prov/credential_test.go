@@ -29,6 +29,10 @@ func TestAWrongClientSecretFailsACycleWithNothingToDo(t *testing.T) {
 	if strings.Contains(out+errOut, "not-the-secret") {
 		t.Fatal("the secret was printed")
 	}
+	code, _, errOut = runCLI(t, "plan", "--config", w.cfg, "--log-level", "error")
+	if code != 3 || !strings.Contains(errOut, "token refused by Entra: AADSTS7000215") {
+		t.Fatalf("plan: exit %d\n%s", code, errOut)
+	}
 	status := mustRun(t, 0, "status", "--config", w.cfg)
 	if !strings.Contains(status, "FAILING: last token 20") || !strings.Contains(status, "AADSTS7000215") || strings.Contains(status, "last refusal never") {
 		t.Fatalf("status after a refused token:\n%s", status)

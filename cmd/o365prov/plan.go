@@ -35,6 +35,11 @@ Subcommands list, show, approve and reject held plans.`,
 				return err
 			}
 			defer sys.Close()
+			// plan reads the tenant: a refused credential is said once,
+			// plainly, rather than as the failure of the first read.
+			if err := sys.Authenticate(cmd.Context()); err != nil {
+				return err
+			}
 			mode := cycleMode(full, verify)
 			for _, e := range sys.Engines {
 				p, err := e.Plan(cmd.Context(), mode)

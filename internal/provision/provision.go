@@ -174,6 +174,12 @@ func (s *System) openChannel(ctx context.Context, ch config.Channel, o Options) 
 	return e, nil
 }
 
+// Authenticate gets a token for the app, as every cycle does first; a
+// refusal is a *StartError with Entra's reason and the fix.
+func (s *System) Authenticate(ctx context.Context) error {
+	return s.cred.authenticate(ctx)
+}
+
 // Engine returns a channel's engine.
 func (s *System) Engine(name string) (*engine.Engine, bool) {
 	for _, e := range s.Engines {
