@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,19 +67,51 @@ func TestAFailureAtStartIsReportedWithItsFixAndExitsThree(t *testing.T) {
 	}
 }
 
-func TestAnUntrustedDirectoryCertificateSaysToSetCAFile(t *testing.T) {
+// One slapd, as OpenLDAP is installed (TLS with its own CA), serves the
+// directory cases: an untrusted certificate fails plan and check
+// --connect with the fix; trusted and bound as its admin, check --connect
+// passes; a wrong password is reported with its fix.
+func TestPlanAndCheckConnectAgainstSlapd(t *testing.T) {
 	slapdtest.Require(t)
 	srv := slapdtest.Start(t, slapdtest.Options{TLS: true, Suffix: "dc=contoso,dc=com"})
+	srv.AddUser(t, "ada", map[string][]string{"mail": {"ada@contoso.com"}})
+	srv.AddGroup(t, "staff", srv.UserDN("ada"))
 	w := newWorld(t)
 	w.edit(t, w.ldapURL, srv.LDAPSURL)
-	code, _, errOut := runCLI(t, "plan", "--config", w.cfg, "--log-level", "error")
-	if code != 3 || !strings.Contains(errOut, "channel contoso: directory "+srv.LDAPSURL) || !strings.Contains(errOut, "set source.caFile") {
-		t.Fatalf("exit %d:\n%s", code, errOut)
+	w.edit(t, "bindDN: cn=o365prov,ou=services,dc=contoso,dc=com", "bindDN: "+srv.AdminDN)
+	w.edit(t, "password: ${file:"+w.dir+"/ldap-password}", "password: ${file:"+w.dir+"/slapd-password}")
+	if err := os.WriteFile(filepath.Join(w.dir, "slapd-password"), []byte(srv.AdminPassword), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	code, out, _ := runCLI(t, "check", "--connect", "--config", w.cfg, "--log-level", "error")
-	if code != 3 || !strings.Contains(out, "FAILED  channel contoso: directory "+srv.LDAPSURL) || !strings.Contains(out, "to fix: the directory's certificate is signed by an authority this machine does not trust: set source.caFile") {
-		t.Fatalf("check --connect: exit %d:\n%s", code, out)
-	}
+
+	t.Run("an untrusted certificate says to set source.caFile", func(t *testing.T) {
+		code, _, errOut := runCLI(t, "plan", "--config", w.cfg, "--log-level", "error")
+		if code != 3 || !strings.Contains(errOut, "channel contoso: directory "+srv.LDAPSURL) || !strings.Contains(errOut, "set source.caFile") {
+			t.Fatalf("plan: exit %d:\n%s", code, errOut)
+		}
+		code, out, _ := runCLI(t, "check", "--connect", "--config", w.cfg, "--log-level", "error")
+		if code != 3 || !strings.Contains(out, "FAILED  channel contoso: directory "+srv.LDAPSURL) || !strings.Contains(out, "to fix: the directory's certificate is signed by an authority this machine does not trust: set source.caFile") {
+			t.Fatalf("check --connect: exit %d:\n%s", code, out)
+		}
+	})
+	w.edit(t, "      type: openldap\n", "      type: openldap\n      caFile: "+srv.CAFile+"\n")
+	t.Run("a trusted directory passes check --connect", func(t *testing.T) {
+		out := mustRun(t, 0, "check", "--connect", "--config", w.cfg, "--log-level", "error")
+		for _, want := range []string{"ok      channel contoso: directory " + srv.LDAPSURL + ": bound as " + srv.AdminDN, "user search: found " + srv.UserDN("ada"), "group search: found " + srv.GroupDN("staff"), "userPrincipalName domain: contoso.com (of ada@contoso.com) is verified"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("a wrong password says to check bindDN and password", func(t *testing.T) {
+		if err := os.WriteFile(filepath.Join(w.dir, "slapd-password"), []byte("wrong"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, out, _ := runCLI(t, "check", "--connect", "--config", w.cfg, "--log-level", "error")
+		if code != 3 || !strings.Contains(out, "Invalid Credentials") || !strings.Contains(out, "check source.bindDN and source.password") {
+			t.Fatalf("exit %d:\n%s", code, out)
+		}
+	})
 }
 
 func TestAChannelThatDoesNotExistIsRefusedListingTheChannels(t *testing.T) {
