@@ -66,7 +66,7 @@ func newStatusCmd(a *app) *cobra.Command {
 	var cfgPath string
 	cmd := &cobra.Command{
 		Use:   "status --config FILE",
-		Short: "Show each channel's last cycles, objects, failures and held plans",
+		Short: "Show each channel's last cycles, objects, failures and held plans, and the app credential's health",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(cmd, cfgPath, func(cfg *config.Config, st state.Store) error {

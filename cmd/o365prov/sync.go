@@ -18,9 +18,12 @@ func newSyncCmd(a *app) *cobra.Command {
 		Use:   "sync --config FILE --channel NAME [--once] [--full] [--dry-run]",
 		Short: "Provision one channel: one cycle with --once, else on its schedule",
 		Long: `Provision one channel. With --once, run one cycle and exit: 0 when it
-applied everything, 4 when the plan is held for approval (o365prov plan
-approve), 5 when some objects failed (they are retried on later cycles),
-1 on an error (nothing is deprovisioned after a failed directory read).
+applied everything, 3 when the directory, the state store or the tenant
+could not be reached or refused o365prov (the message says what to do),
+4 when the plan is held for approval (the approve command is printed),
+5 when some objects failed (they are retried on later cycles; an approved
+plan the cycle applied first counts), 1 on another error (nothing is
+deprovisioned after a failed directory read).
 Without --once, run the channel on its interval until interrupted.
 --full reads every entry (catching deletions); --verify (a full cycle) also
 reads every user from the tenant and repairs what was changed there by
