@@ -156,7 +156,7 @@ func TestRunWaitsForADirectoryThatIsDownAtStart(t *testing.T) {
 	var out, errOut lockedBuffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"run", "--config", w.cfg, "--log-level", "error"}, &out, &errOut) }()
-	waitFor(t, 10*time.Second, func() bool { return strings.Contains(errOut.String(), "directory unreachable at start") }, &errOut)
+	waitFor(t, 10*time.Second, func() bool { return strings.Contains(errOut.String(), "directory not usable at start") }, &errOut)
 	if !strings.Contains(errOut.String(), "channel=contoso") || !strings.Contains(errOut.String(), "connection refused") {
 		t.Fatalf("the log does not say which channel and why:\n%s", errOut.String())
 	}

@@ -155,7 +155,7 @@ func (s *System) openChannel(ctx context.Context, ch config.Channel, o Options) 
 		if !o.RetryDirectory {
 			return nil, err
 		}
-		log.Error("directory unreachable at start; the channel keeps trying", "err", err, "retry_in", src.dir.retryIn())
+		log.Error("directory not usable at start; the channel keeps trying", "err", err, "retry_in", src.dir.retryIn())
 	}
 	eopts := []engine.Option{engine.WithLogger(o.Logger), engine.WithLeases(s.Store, holderName(), deadHolder)}
 	if o.Clock != nil {
