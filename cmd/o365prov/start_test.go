@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -201,5 +202,27 @@ func waitFor(t *testing.T, limit time.Duration, ok func() bool, log *lockedBuffe
 			t.Fatalf("gave up after %v; log:\n%s", limit, log.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Two processes starting at once on a state file that does not exist yet
+// (a daemon and a sync --once, say) used to fail one of them 1 time in 16
+// while both created the schema.
+func TestTwoCommandsStartingOnANewStateFileBothWork(t *testing.T) {
+	w := newWorld(t)
+	for round := range 4 {
+		w.edit(t, "dsn: "+w.dir+"/state", fmt.Sprintf("dsn: %s/state%d-", w.dir, round))
+		codes := make(chan string, 2)
+		for range 2 {
+			go func() {
+				code, _, errOut := runCLI(t, "plan", "--config", w.cfg, "--log-level", "error")
+				codes <- fmt.Sprintf("%d %s", code, errOut)
+			}()
+		}
+		for range 2 {
+			if got := <-codes; got != "0 " {
+				t.Fatalf("round %d: %s", round, got)
+			}
+		}
 	}
 }
