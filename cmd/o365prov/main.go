@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // exitCode is the documented exit status of a command's error.
 func exitCode(err error) int {
 	var ee *exitError
-	var se *provision.StartError
+	var se *provision.PeerError
 	switch {
 	case errors.As(err, &ee):
 		return ee.code

@@ -128,7 +128,7 @@ func (k *credentialCheck) save(ctx context.Context, h CredentialHealth) error {
 
 // tenantError explains a failure to get a token.
 func tenantError(t config.Target, err error) error {
-	se := &StartError{What: fmt.Sprintf("tenant %s (app %s)", t.Tenant, t.ClientID), Err: err}
+	se := &PeerError{What: fmt.Sprintf("tenant %s (app %s)", t.Tenant, t.ClientID), Err: err}
 	msg := err.Error()
 	if d := aadDescription(msg); d != "" {
 		// MSAL quotes Entra's whole answer; its first line says it all.

@@ -65,7 +65,7 @@ func probeDirectory(ctx context.Context, ch config.Channel, log *slog.Logger) ([
 	d, err := OpenDirectory(ctx, src, directory.WithLogger(log), directory.WithPoolSize(1))
 	if err != nil {
 		p := Probe{Channel: ch.Name, What: what, Err: err}
-		var se *StartError
+		var se *PeerError
 		if errors.As(err, &se) {
 			p.Err, p.Fix = se.Err, se.Fix
 		}
@@ -161,7 +161,7 @@ func graphProbe(what string, err error) Probe {
 func probeTenant(ctx context.Context, cfg *config.Config, gc *graph.Client, samples map[string]mapping.Object) []Probe {
 	tok := Probe{What: "token for app " + cfg.Target.ClientID}
 	if err := gc.Authenticate(ctx); err != nil {
-		var se *StartError
+		var se *PeerError
 		if errors.As(tenantError(cfg.Target, err), &se) {
 			tok.Err, tok.Fix = se.Err, se.Fix
 		}

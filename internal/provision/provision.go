@@ -66,7 +66,7 @@ type System struct {
 }
 
 // OpenStore opens the configured state store. A store that cannot be
-// opened is a *StartError saying what state.dsn needs.
+// opened is a *PeerError saying what state.dsn needs.
 func OpenStore(ctx context.Context, s config.State) (state.Store, error) {
 	switch s.Driver {
 	case "sqlite":
@@ -88,7 +88,7 @@ func OpenStore(ctx context.Context, s config.State) (state.Store, error) {
 
 // Open assembles the system. Each channel's directory is connected and
 // bound here, so an unreachable server or a refused bind is reported at
-// start with the channel's name, as a *StartError that says what to do
+// start with the channel's name, as a *PeerError that says what to do
 // (unless o.RetryDirectory, when the channel keeps trying). A channel asked
 // for that does not exist is an error wrapping ErrNoChannel.
 func Open(ctx context.Context, cfg *config.Config, o Options) (*System, error) {
@@ -175,7 +175,7 @@ func (s *System) openChannel(ctx context.Context, ch config.Channel, o Options) 
 }
 
 // Authenticate gets a token for the app, as every cycle does first; a
-// refusal is a *StartError with Entra's reason and the fix.
+// refusal is a *PeerError with Entra's reason and the fix.
 func (s *System) Authenticate(ctx context.Context) error {
 	return s.cred.authenticate(ctx)
 }

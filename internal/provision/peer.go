@@ -14,17 +14,18 @@ import (
 	"github.com/o365prov/o365prov/internal/directory"
 )
 
-// StartError is a peer o365prov could not reach or use at start: a
-// channel's directory, the state store or the tenant. It names the channel
-// (when there is one), what failed, and what the administrator can do.
-type StartError struct {
+// PeerError is a peer o365prov could not reach or use: a channel's
+// directory or the state store at start, or the tenant refusing the app's
+// credential at any cycle. It names the channel (when there is one), what
+// failed, and what the administrator can do. Commands exit 3 on it.
+type PeerError struct {
 	Channel string // empty for the state store and the tenant
 	What    string // "directory ldap://…", "state", "tenant"
 	Err     error
 	Fix     string
 }
 
-func (e *StartError) Error() string {
+func (e *PeerError) Error() string {
 	var b strings.Builder
 	if e.Channel != "" {
 		fmt.Fprintf(&b, "channel %s: ", e.Channel)
@@ -36,7 +37,7 @@ func (e *StartError) Error() string {
 	return b.String()
 }
 
-func (e *StartError) Unwrap() error { return e.Err }
+func (e *PeerError) Unwrap() error { return e.Err }
 
 // ErrNoChannel: a channel asked for by name is not in the configuration.
 var ErrNoChannel = errors.New("no such channel")
@@ -63,7 +64,7 @@ func CheckChannels(cfg *config.Config, only []string) error {
 // OpenDirectory connects and binds to a channel's directory, giving up
 // after the source's timeout: a server that accepts the connection and
 // never answers would otherwise be waited for once per reconnect attempt.
-// Its errors are StartErrors that say what to do.
+// Its errors are PeerErrors that say what to do.
 func OpenDirectory(ctx context.Context, ch config.Channel, opts ...directory.Option) (*directory.Directory, error) {
 	if ch.Source.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -80,7 +81,7 @@ func OpenDirectory(ctx context.Context, ch config.Channel, opts ...directory.Opt
 // directoryError explains a failure to reach or bind to a directory.
 func directoryError(ch config.Channel, err error) error {
 	s := ch.Source
-	se := &StartError{Channel: ch.Name, What: "directory " + s.URL, Err: err}
+	se := &PeerError{Channel: ch.Name, What: "directory " + s.URL, Err: err}
 	var ua x509.UnknownAuthorityError
 	var hn x509.HostnameError
 	var ci x509.CertificateInvalidError
@@ -121,5 +122,5 @@ func stateError(s config.State, err error) error {
 	} else if s.Driver == "postgres" {
 		fix = "check that PostgreSQL runs and that state.dsn's host, database, user and password are right"
 	}
-	return &StartError{What: "state (" + s.Driver + ")", Err: err, Fix: fix}
+	return &PeerError{What: "state (" + s.Driver + ")", Err: err, Fix: fix}
 }
