@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,24 +22,6 @@ import (
 // screenshotDir is where the browser test leaves its screenshots, for
 // docs/console.md and for people to judge.
 const screenshotDir = "../../internal/console/testdata/screenshots"
-
-// syncBuffer is a bytes.Buffer safe for the demo and the test at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // chromium finds the browser, or skips (fails under CI=true).
 func chromium(t *testing.T) string {
@@ -58,8 +38,8 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// waitFor polls until cond holds or the time is up.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+// waitUntil polls until cond holds or the time is up.
+func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -72,11 +52,11 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 
 // startDemo runs `o365prov demo` in-process on free ports until the test
 // ends, and returns once its first sync is done.
-func startDemo(t *testing.T) (dir, consoleURL, ldapURL string, out *syncBuffer) {
+func startDemo(t *testing.T) (dir, consoleURL, ldapURL string, out *lockedBuffer) {
 	t.Helper()
 	dir = t.TempDir()
-	out = &syncBuffer{}
-	a := &app{stdout: out, stderr: &syncBuffer{}, flags: globalFlags{logFormat: "text", logLevel: "error"}}
+	out = &lockedBuffer{}
+	a := &app{stdout: out, stderr: &lockedBuffer{}, flags: globalFlags{logFormat: "text", logLevel: "error"}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -86,7 +66,7 @@ func startDemo(t *testing.T) (dir, consoleURL, ldapURL string, out *syncBuffer) 
 		cancel()
 		<-done
 	})
-	waitFor(t, "the demo's first sync", 2*time.Minute, func() bool { return strings.Contains(out.String(), "Ctrl-C stops") })
+	waitUntil(t, "the demo's first sync", 2*time.Minute, func() bool { return strings.Contains(out.String(), "Ctrl-C stops") })
 	consoleURL = regexp.MustCompile(`console:\s+(http://\S+)`).FindStringSubmatch(out.String())[1]
 	ldapURL = regexp.MustCompile(`directory:\s+(ldap://\S+)`).FindStringSubmatch(out.String())[1]
 	return dir, consoleURL, ldapURL, out
@@ -252,7 +232,7 @@ func TestConsoleInABrowserAgainstTheDemo(t *testing.T) {
 				t.Logf("deleted user: %+v", o)
 			}
 		}()
-		waitFor(t, "the plan to be held", time.Minute, func() bool {
+		waitUntil(t, "the plan to be held", time.Minute, func() bool {
 			held, _ = st.Plans(context.Background(), "contoso", state.PlanHeld)
 			return len(held) > 0
 		})
@@ -275,7 +255,7 @@ func TestConsoleInABrowserAgainstTheDemo(t *testing.T) {
 		if !strings.Contains(reason, "25") {
 			t.Errorf("the held plan's reason %q does not say how many", reason)
 		}
-		waitFor(t, "the approved plan to be applied", time.Minute, func() bool {
+		waitUntil(t, "the approved plan to be applied", time.Minute, func() bool {
 			p, err := st.Plan(context.Background(), id)
 			return err == nil && p.Status == state.PlanApplied
 		})

@@ -73,7 +73,7 @@ func TestMetricsMoveDuringADemoSync(t *testing.T) {
 	}
 	updates := `o365prov_operations_total{channel="contoso",operation="updateUser",result="ok"}`
 	var after string
-	waitFor(t, "the update to be counted", time.Minute, func() bool {
+	waitUntil(t, "the update to be counted", time.Minute, func() bool {
 		after = scrape(t, consoleURL)
 		return sample(t, after, updates) > sample(t, before, updates)
 	})

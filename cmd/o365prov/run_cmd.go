@@ -17,8 +17,12 @@ func newRunCmd(a *app) *cobra.Command {
 		Short: "Run every active channel on its schedule until interrupted (the daemon)",
 		Long: `Run every active channel: incremental cycles every interval (sooner when the
 directory pushes a change), a full cycle every fullSyncInterval. A failed
-cycle is logged and tried again on the next tick. SIGINT or SIGTERM stops
-after the operations in flight.`,
+cycle is logged and tried again on the next tick. A directory that cannot
+be reached at start is logged for its channel and tried again with backoff
+(1 s doubling to 5 min), so the daemon starts anyway. Every cycle first
+gets a token for the app: a refused credential fails the cycle loudly.
+SIGINT or SIGTERM stops after the operations in flight. Exit status 2: a
+bad configuration; 3: the state store cannot be opened.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			stop, err := startCPUProfile(*cpuProfile)
@@ -39,7 +43,7 @@ after the operations in flight.`,
 				return err
 			}
 			defer ob.closeFn()
-			sys, err := provision.Open(cmd.Context(), cfg, ob.options(provision.Options{Logger: log}))
+			sys, err := openLoaded(cmd, a, cfg, ob.options(provision.Options{Logger: log, RetryDirectory: true}))
 			if err != nil {
 				return err
 			}

@@ -96,7 +96,7 @@ func (b browser) signIn(start, user, password string) string {
 func TestDemoFederatesAndSignsIn(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
+	var out lockedBuffer
 	done := make(chan int, 1)
 	port := strconv.Itoa(freePort(t))
 	go func() {

@@ -38,7 +38,7 @@ func (e *Engine) Plan(ctx context.Context, mode Mode) (*Plan, error) {
 			if !errors.Is(err, ErrStaleWatermark) {
 				return plan, err
 			}
-			e.log.Info("directory cannot continue from the watermark; reading everything", "channel", e.ch.Name, "err", err)
+			e.log.Info("directory cannot continue from the watermark; reading everything", "err", err)
 		}
 	}
 	return e.planFull(ctx, mode == Verify)

@@ -18,6 +18,9 @@ type Result struct {
 	Blocked   int // not attempted: an operation they depend on failed
 	Writes    int
 	Failures  []OpFailure
+	// Approved are the held plans an operator approved that this cycle
+	// applied, exactly as held, before planning anew.
+	Approved []*Result
 }
 
 // OpFailure is an operation that failed, and why.

@@ -199,7 +199,7 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 func (p *Plan) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "Plan %s for channel %s (%s): %s\n", p.ID, p.Channel, p.Mode, p.summary())
 	if p.Held != "" {
-		fmt.Fprintf(w, "HELD: %s\n  approve with: o365prov plan approve --channel %s %s\n", p.Held, p.Channel, p.ID)
+		fmt.Fprintf(w, "HELD: %s\n", p.Held)
 	}
 	if len(p.Ops) > 0 {
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)

@@ -90,6 +90,8 @@ func New(ch config.Channel, source Source, target Target, store Store, opts ...O
 	for _, o := range opts {
 		o(e)
 	}
+	// Every line the engine logs names its channel, once.
+	e.log = e.log.With("channel", ch.Name)
 	return e, nil
 }
 

@@ -171,6 +171,12 @@ func (r *Runner) cycle(ctx context.Context, e *Engine, mode Mode) {
 	if r.OnCycle != nil {
 		r.OnCycle(e.ch.Name, res, err)
 	}
+	if res != nil {
+		for _, ar := range res.Approved {
+			r.Log.Info("approved plan applied", "channel", e.ch.Name, "plan", ar.Plan.ID, "ops", len(ar.Plan.Ops),
+				"succeeded", ar.Succeeded, "failed", ar.Failed, "writes", ar.Writes)
+		}
+	}
 	switch {
 	case ctx.Err() != nil:
 	case errors.Is(err, ErrHeld):

@@ -28,9 +28,10 @@ func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Result, error) {
 		return nil, err
 	}
 	defer release()
+	var approved []*Result
 	if !opts.DryRun {
-		if err := e.applyApproved(ctx); err != nil {
-			return nil, err
+		if approved, err = e.applyApproved(ctx); err != nil {
+			return &Result{Approved: approved}, err
 		}
 	}
 	started := e.clock()
@@ -47,6 +48,12 @@ func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Result, error) {
 	}
 	cycle.ID = id
 	res, err := e.cycle(ctx, opts, &cycle)
+	if len(approved) > 0 {
+		if res == nil {
+			res = &Result{}
+		}
+		res.Approved = approved
+	}
 	cycle.Finished = e.clock()
 	if err != nil {
 		cycle.Error = err.Error()
@@ -66,13 +73,31 @@ func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Result, error) {
 	return res, err
 }
 
+// Authenticator is a Target that can prove it may still act on the tenant
+// (its credential still gets a token). A cycle checks it before planning,
+// so a wrong or expired credential fails every cycle, even one with
+// nothing to write.
+type Authenticator interface {
+	Authenticate(ctx context.Context) error
+}
+
 func (e *Engine) cycle(ctx context.Context, opts SyncOptions, cycle *state.Cycle) (*Result, error) {
+	if a, ok := e.target.(Authenticator); ok {
+		if err := a.Authenticate(ctx); err != nil {
+			return nil, err
+		}
+	}
 	plan, err := e.Plan(ctx, opts.Mode)
 	if err != nil {
 		return nil, err
 	}
 	cycle.PlanID = plan.ID
 	cycle.Stats = plan.Counts()
+	if plan.Mode == string(Full) && cycle.Kind == string(Incremental) {
+		// No watermark yet (or a stale one): the cycle read everything,
+		// and is recorded as what it was.
+		cycle.Kind = string(Full)
+	}
 	if opts.DryRun {
 		return &Result{Plan: plan}, nil
 	}
@@ -143,30 +168,35 @@ func (e *Engine) holdPlan(ctx context.Context, plan *Plan) error {
 	if err := e.store.PutPlan(ctx, sp); err != nil {
 		return fmt.Errorf("store held plan %s: %w", plan.ID, err)
 	}
-	e.log.Warn("plan held for approval", "channel", e.ch.Name, "plan", plan.ID, "reason", plan.Held)
+	e.log.Warn("plan held for approval", "plan", plan.ID, "reason", plan.Held)
 	return fmt.Errorf("%w: %s (plan %s)", ErrHeld, plan.Held, plan.ID)
 }
 
 // applyApproved applies, exactly as it was approved, a held plan an
 // operator approved, then commits its watermark.
-func (e *Engine) applyApproved(ctx context.Context) error {
+// It returns what each applied.
+func (e *Engine) applyApproved(ctx context.Context) ([]*Result, error) {
 	approved, err := e.store.Plans(ctx, e.ch.Name, state.PlanApproved)
 	if err != nil {
-		return fmt.Errorf("read approved plans of %s: %w", e.ch.Name, err)
+		return nil, fmt.Errorf("read approved plans of %s: %w", e.ch.Name, err)
 	}
+	var results []*Result
 	for _, sp := range approved {
 		var plan Plan
 		if err := json.Unmarshal(sp.Body, &plan); err != nil {
-			return fmt.Errorf("decode approved plan %s: %w", sp.ID, err)
+			return results, fmt.Errorf("decode approved plan %s: %w", sp.ID, err)
 		}
 		plan.Mode = "approved"
 		cycle := state.Cycle{Channel: e.ch.Name, Kind: "approved", Started: e.clock(), Result: "running", PlanID: sp.ID}
 		id, err := e.store.StartCycle(ctx, cycle)
 		if err != nil {
-			return fmt.Errorf("start cycle of %s: %w", e.ch.Name, err)
+			return results, fmt.Errorf("start cycle of %s: %w", e.ch.Name, err)
 		}
 		cycle.ID = id
 		res, err := e.apply(ctx, &plan, id)
+		if res != nil {
+			results = append(results, res)
+		}
 		cycle.Finished, cycle.Result, cycle.Stats = e.clock(), "ok", plan.Counts()
 		if err == nil && (res.Failed > 0 || res.Blocked > 0) {
 			cycle.Result = "partial"
@@ -184,10 +214,28 @@ func (e *Engine) applyApproved(ctx context.Context) error {
 			err = ferr
 		}
 		if err != nil {
-			return fmt.Errorf("apply approved plan %s: %w", sp.ID, err)
+			return results, fmt.Errorf("apply approved plan %s: %w", sp.ID, err)
 		}
 	}
-	return nil
+	return results, nil
+}
+
+// HeldPlanID is the id under which a plan with the same operations is held
+// for approval, or "" when none is: `plan` prints what a cycle would do,
+// and only a cycle stores a plan it holds.
+func (e *Engine) HeldPlanID(ctx context.Context, plan *Plan) (string, error) {
+	held, err := e.store.Plans(ctx, e.ch.Name, state.PlanHeld)
+	if err != nil {
+		return "", fmt.Errorf("read held plans of %s: %w", e.ch.Name, err)
+	}
+	fp := fingerprint(plan)
+	for _, h := range held {
+		var old Plan
+		if json.Unmarshal(h.Body, &old) == nil && fingerprint(&old) == fp {
+			return h.ID, nil
+		}
+	}
+	return "", nil
 }
 
 // fingerprint identifies a plan by its operations, not its id or time.

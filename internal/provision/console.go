@@ -107,7 +107,7 @@ func (s *System) ConsoleChecks() []console.Check {
 	for _, name := range names {
 		src := s.sources[name]
 		checks = append(checks, console.Check{Name: "directory " + name, Probe: func(ctx context.Context) error {
-			if _, err := src.d.Watermark(ctx); err != nil {
+			if _, err := src.Watermark(ctx); err != nil {
 				return fmt.Errorf("read the directory's position: %w", err)
 			}
 			return nil

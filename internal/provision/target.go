@@ -15,7 +15,15 @@ import (
 // Graph's errors into the engine's sentinels, so the engine decides on a
 // conflict or a lost answer without knowing Graph.
 type target struct {
-	c *graph.Client
+	c    *graph.Client
+	cred *credentialCheck
+}
+
+// Authenticate proves, before a cycle plans, that the app can still get a
+// token: a wrong or expired secret fails the cycle even when it has
+// nothing to write.
+func (t target) Authenticate(ctx context.Context) error {
+	return t.cred.authenticate(ctx)
 }
 
 // userSelect is what a user listing or lookup always reads besides the
