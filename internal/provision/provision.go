@@ -139,7 +139,7 @@ func (s *System) openChannel(ctx context.Context, ch config.Channel, o Options) 
 	if o.Settle > 0 {
 		eopts = append(eopts, engine.WithSettle(o.Settle))
 	}
-	e, err := engine.New(ch, src, target{c: s.Graph}, s.Store, eopts...)
+	e, err := engine.New(ch, src, target{c: s.Graph, anchors: &anchors{c: s.Graph, appID: s.Config.Target.ClientID}}, s.Store, eopts...)
 	if err != nil {
 		return nil, err
 	}
