@@ -24,7 +24,8 @@ func newSyncCmd(a *app) *cobra.Command {
 		Short: "Provision one channel: one cycle with --once, else on its schedule",
 		Long: `Provision one channel. With --once, run one cycle and exit: 0 when it
 applied everything, 4 when the plan is held for approval (o365prov plan
-approve), 5 when some objects failed (they are retried on later cycles),
+approve), 5 when some objects failed or are still failing from an earlier
+cycle, their retry due or not (they are retried on later cycles),
 1 on an error (nothing is deprovisioned after a failed directory read).
 Without --once, run the channel on its interval until interrupted.
 --full reads every entry (catching deletions); --verify (a full cycle) also
@@ -102,7 +103,10 @@ func reportSync(w io.Writer, channel string, res *engine.Result, err error, dryR
 	for _, s := range p.Skipped {
 		fmt.Fprintf(w, "  skipped %s: %s\n", s.DN, s.Reason)
 	}
-	if res.Failed > 0 || res.Blocked > 0 || len(p.Problems) > 0 {
+	if res.Failing > 0 {
+		fmt.Fprintf(w, "  %d objects are failing and retried on later cycles (o365prov status shows them)\n", res.Failing)
+	}
+	if res.Failed > 0 || res.Blocked > 0 || len(p.Problems) > 0 || res.Failing > 0 {
 		return &exitError{code: exitPartial, err: fmt.Errorf("%s: some objects were not provisioned; they are retried on later cycles", channel)}
 	}
 	return nil

@@ -18,6 +18,11 @@ type Result struct {
 	Blocked   int // not attempted: an operation they depend on failed
 	Writes    int
 	Failures  []OpFailure
+	// Failing is how many of the channel's objects are failed or wait for
+	// an operation that failed, after the cycle: they are retried later,
+	// whether or not their retry was due in this cycle. At most
+	// failingLimit are counted.
+	Failing int
 }
 
 // OpFailure is an operation that failed, and why.

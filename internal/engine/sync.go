@@ -47,6 +47,13 @@ func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Result, error) {
 	}
 	cycle.ID = id
 	res, err := e.cycle(ctx, opts, &cycle)
+	if res != nil && !opts.DryRun {
+		if n, ferr := e.failing(ctx); ferr == nil {
+			res.Failing = n
+		} else if err == nil {
+			err = ferr
+		}
+	}
 	cycle.Finished = e.clock()
 	if err != nil {
 		cycle.Error = err.Error()
@@ -64,6 +71,20 @@ func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Result, error) {
 		err = fmt.Errorf("finish cycle of %s: %w", e.ch.Name, ferr)
 	}
 	return res, err
+}
+
+// failingLimit caps the count of failing objects a result reports.
+const failingLimit = 10000
+
+// failing counts the channel's objects whose last attempt failed, due for
+// a retry or not.
+func (e *Engine) failing(ctx context.Context) (int, error) {
+	never := e.clock().AddDate(100, 0, 0)
+	objs, err := e.store.DueRetries(ctx, e.ch.Name, never, failingLimit)
+	if err != nil {
+		return 0, fmt.Errorf("count failing objects of %s: %w", e.ch.Name, err)
+	}
+	return len(objs), nil
 }
 
 func (e *Engine) cycle(ctx context.Context, opts SyncOptions, cycle *state.Cycle) (*Result, error) {

@@ -130,3 +130,37 @@ func TestGroupsAreNeverCreatedTwice(t *testing.T) {
 		}
 	})
 }
+
+func TestEveryFailedObjectIsRetriedByAnIncrementalCycle(t *testing.T) {
+	w := newWorld(t, withLDIF(tenGroups()), withSource(groupsScope))
+	if err := w.tenant.SetFaults(faketenant.FaultConfig{ServiceUnavailableRate: 0.6}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.engine().Sync(w.ctx, engine.SyncOptions{Mode: engine.Full})
+	t.Logf("cycle under a 5xx burst: %v", err)
+	if res != nil && res.Failing == 0 && (res.Failed > 0 || res.Blocked > 0) {
+		t.Errorf("the cycle had %d failed and %d blocked operations but reports no failing objects", res.Failed, res.Blocked)
+	}
+	if err := w.tenant.SetFaults(faketenant.FaultConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	// Before any retry is due, the objects are still reported failing.
+	res = w.sync(engine.Incremental)
+	if got := countTenant(w); got.users < 8 || got.groups < 10 {
+		if res.Failing == 0 {
+			t.Errorf("the tenant holds %v, yet a cycle before the retries are due reports no failing objects", got)
+		}
+	}
+	for i := 0; i < 4; i++ {
+		w.clock.advance(2 * time.Hour)
+		w.sync(engine.Incremental)
+	}
+	checkCounts(t, countTenant(w), wantTenGroups)
+	res = w.sync(engine.Incremental)
+	if res.Failing != 0 {
+		t.Errorf("after the retries %d objects are still failing", res.Failing)
+	}
+	if res := w.sync(engine.Full); !res.Plan.Empty() {
+		t.Errorf("incremental retries left work for a full cycle: %+v", res.Plan.Ops)
+	}
+}
