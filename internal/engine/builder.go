@@ -1,6 +1,5 @@
 package engine
 
-
 // builder accumulates a plan's operations and the dependencies between
 // them.
 type builder struct {
