@@ -173,6 +173,15 @@ func (e *Engine) planGroups(ctx context.Context, p *planner, set *groupSet) erro
 		}
 	}
 	anchored := e.findAnchored(ctx, fresh)
+	if len(anchored.failed) == len(fresh) {
+		errs := make([]error, 0, len(fresh))
+		for _, g := range fresh {
+			errs = append(errs, anchored.failed[g])
+		}
+		if err := unreachable(errs); err != nil {
+			return err
+		}
+	}
 	var adoptable *groupIndex
 	var present []*Entry
 	for _, m := range all {

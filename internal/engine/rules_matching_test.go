@@ -1,0 +1,80 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// everyOther fails every second call named.
+func everyOther(names ...string) func(string) (error, bool) {
+	var n atomic.Int64
+	return func(call string) (error, bool) {
+		for _, name := range names {
+			if call == name && n.Add(1)%2 == 0 {
+				return errUnavailable, false
+			}
+		}
+		return nil, true
+	}
+}
+
+func TestMatching(t *testing.T) {
+	tests := []struct {
+		name    string
+		users   int
+		groups  int
+		fault   func(string) (error, bool)
+		want    counts
+		cycleOK bool
+	}{
+		{name: "a failed user lookup fails that user, not the cycle", users: 8, fault: everyOther("FindUser"),
+			want: counts{Users: 4, Enabled: 4, Licences: 4}, cycleOK: true},
+		{name: "a failed listing of many users falls back to a lookup each", users: 60, fault: failCalls("ListUsers"),
+			want: counts{Users: 60, Enabled: 60, Licences: 60}, cycleOK: true},
+		{name: "a failed group lookup fails that group, not the cycle", users: 2, groups: 8, fault: everyOther("FindGroups"),
+			want: counts{Users: 2, Enabled: 2, Licences: 2, Groups: 4, Memberships: 8}, cycleOK: true},
+		{name: "every lookup failing says the tenant is unreachable and fails the cycle", users: 8, fault: failCalls("FindUser"),
+			cycleOK: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, "")
+			for i := range tt.users {
+				r.src.user(fmt.Sprintf("u%02d", i), true)
+			}
+			if tt.groups > 0 {
+				r.sync(Full) // the users first
+			}
+			for i := range tt.groups {
+				r.src.group(fmt.Sprintf("G%d", i), "u00", "u01")
+			}
+			r.tgt.fault = tt.fault
+			res, err := r.e.Sync(r.ctx, SyncOptions{Mode: Full})
+			if (err == nil) != tt.cycleOK {
+				t.Fatalf("cycle error %v, want the cycle to succeed: %v", err, tt.cycleOK)
+			}
+			if !tt.cycleOK {
+				if !strings.Contains(err.Error(), "cannot be reached") {
+					t.Errorf("error %q does not say the tenant is unreachable", err)
+				}
+				return
+			}
+			if got := r.tgt.counts(); got != tt.want {
+				t.Errorf("under the fault the tenant holds %+v, want %+v", got, tt.want)
+			}
+			if res.Failing != tt.users+tt.groups-tt.want.Users-tt.want.Groups && tt.groups == 0 {
+				t.Errorf("%d objects failing, want %d", res.Failing, tt.users-tt.want.Users)
+			}
+			// The failed lookups are retried once due.
+			r.tgt.fault = nil
+			r.advance(2 * retryBase)
+			r.sync(Incremental)
+			all := counts{Users: tt.users, Enabled: tt.users, Licences: tt.users, Groups: tt.groups, Memberships: 2 * tt.groups}
+			if got := r.tgt.counts(); got != all {
+				t.Errorf("after the retry the tenant holds %+v, want %+v", got, all)
+			}
+		})
+	}
+}
