@@ -37,6 +37,8 @@ type memSource struct {
 	hidden  map[string]bool
 	// lookupErr fails Lookup of the DNs it names.
 	lookupErr map[string]error
+	// afterEnumerate, when set, runs after each Enumerate.
+	afterEnumerate func()
 }
 
 type memEntry struct {
@@ -184,6 +186,9 @@ func (s *memSource) Enumerate(_ context.Context, kind Kind, fn func(guid, dn str
 		if err := fn(e.GUID, e.DN); err != nil {
 			return err
 		}
+	}
+	if s.afterEnumerate != nil {
+		s.afterEnumerate()
 	}
 	return nil
 }

@@ -28,8 +28,9 @@ func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Result, error) {
 		return nil, err
 	}
 	defer release()
+	var recheck []touched
 	if !opts.DryRun {
-		if err := e.applyApproved(ctx); err != nil {
+		if recheck, err = e.applyApproved(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -46,7 +47,7 @@ func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Result, error) {
 		return nil, fmt.Errorf("start cycle of %s: %w", e.ch.Name, err)
 	}
 	cycle.ID = id
-	res, err := e.cycle(ctx, opts, &cycle)
+	res, err := e.cycle(ctx, opts, &cycle, recheck)
 	if res != nil && !opts.DryRun {
 		if n, ferr := e.failing(ctx); ferr == nil {
 			res.Failing = n
@@ -87,8 +88,8 @@ func (e *Engine) failing(ctx context.Context) (int, error) {
 	return len(objs), nil
 }
 
-func (e *Engine) cycle(ctx context.Context, opts SyncOptions, cycle *state.Cycle) (*Result, error) {
-	plan, err := e.Plan(ctx, opts.Mode)
+func (e *Engine) cycle(ctx context.Context, opts SyncOptions, cycle *state.Cycle, recheck []touched) (*Result, error) {
+	plan, err := e.plan(ctx, opts.Mode, recheck)
 	if err != nil {
 		return nil, err
 	}
@@ -168,29 +169,43 @@ func (e *Engine) holdPlan(ctx context.Context, plan *Plan) error {
 	return fmt.Errorf("%w: %s (plan %s)", ErrHeld, plan.Held, plan.ID)
 }
 
-// applyApproved applies, exactly as it was approved, a held plan an
-// operator approved, then commits its watermark.
-func (e *Engine) applyApproved(ctx context.Context) error {
+// applyApproved applies a held plan an operator approved, less the
+// deprovisions whose reason has gone since (reported), then commits its
+// watermark. It returns what the plan touched, for the cycle that follows
+// to read again.
+func (e *Engine) applyApproved(ctx context.Context) ([]touched, error) {
 	approved, err := e.store.Plans(ctx, e.ch.Name, state.PlanApproved)
 	if err != nil {
-		return fmt.Errorf("read approved plans of %s: %w", e.ch.Name, err)
+		return nil, fmt.Errorf("read approved plans of %s: %w", e.ch.Name, err)
 	}
+	var recheck []touched
 	for _, sp := range approved {
 		var plan Plan
 		if err := json.Unmarshal(sp.Body, &plan); err != nil {
-			return fmt.Errorf("decode approved plan %s: %w", sp.ID, err)
+			return nil, fmt.Errorf("decode approved plan %s: %w", sp.ID, err)
+		}
+		dropped, err := e.recheckApproved(ctx, &plan)
+		if err != nil {
+			return nil, err // the plan stays approved for the next cycle
+		}
+		for _, d := range dropped {
+			e.log.Warn("deprovision dropped from an approved plan", "channel", e.ch.Name, "plan", sp.ID, "dn", d.DN, "reason", d.Reason)
 		}
 		plan.Mode = "approved"
 		cycle := state.Cycle{Channel: e.ch.Name, Kind: "approved", Started: e.clock(), Result: "running", PlanID: sp.ID}
 		id, err := e.store.StartCycle(ctx, cycle)
 		if err != nil {
-			return fmt.Errorf("start cycle of %s: %w", e.ch.Name, err)
+			return nil, fmt.Errorf("start cycle of %s: %w", e.ch.Name, err)
 		}
 		cycle.ID = id
 		res, err := e.apply(ctx, &plan, id)
 		cycle.Finished, cycle.Result, cycle.Stats = e.clock(), "ok", plan.Counts()
+		cycle.Stats["dropped"] = len(dropped)
 		if err == nil && (res.Failed > 0 || res.Blocked > 0) {
 			cycle.Result = "partial"
+		}
+		if err == nil {
+			err = e.audit(ctx, id, dropped)
 		}
 		if err == nil {
 			err = e.commit(ctx, &plan)
@@ -205,8 +220,25 @@ func (e *Engine) applyApproved(ctx context.Context) error {
 			err = ferr
 		}
 		if err != nil {
-			return fmt.Errorf("apply approved plan %s: %w", sp.ID, err)
+			return nil, fmt.Errorf("apply approved plan %s: %w", sp.ID, err)
 		}
+		recheck = append(recheck, touchedBy(&plan, dropped)...)
+	}
+	return recheck, nil
+}
+
+// audit records operations dropped from an approved plan.
+func (e *Engine) audit(ctx context.Context, cycle int64, dropped []Problem) error {
+	if len(dropped) == 0 {
+		return nil
+	}
+	entries := make([]state.AuditEntry, len(dropped))
+	for i, d := range dropped {
+		entries[i] = state.AuditEntry{Time: e.clock(), Channel: e.ch.Name, Cycle: cycle, Kind: stateKind(d.Kind), GUID: d.GUID, DN: d.DN,
+			Operation: "dropped", Result: "skipped", Detail: d.Reason}
+	}
+	if err := e.store.Audit(ctx, entries...); err != nil {
+		return fmt.Errorf("audit operations dropped from an approved plan: %w", err)
 	}
 	return nil
 }
