@@ -13,7 +13,7 @@ func TestGuard(t *testing.T) {
 		name string
 		// before approval: how many of 20 users the ACL hides, how many of
 		// those come back (ACL repaired) and how many are deleted for real.
-		hidden, back, deleted int
+		hidden, back, deleted    int
 		wantEnabled, wantDropped int
 	}{
 		{name: "an approved plan whose cause is gone disables no one", hidden: 10, back: 10, wantEnabled: 20, wantDropped: 10},
