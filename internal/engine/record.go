@@ -254,6 +254,9 @@ func (rc *recorder) problems(ctx context.Context, plan *Plan) error {
 		}
 		rc.e.fail(o, pr.Reason)
 	}
+	if err := rc.skips(ctx, plan); err != nil {
+		return err
+	}
 	return rc.flush(ctx)
 }
 
