@@ -164,3 +164,19 @@ func TestEveryFailedObjectIsRetriedByAnIncrementalCycle(t *testing.T) {
 		t.Errorf("incremental retries left work for a full cycle: %+v", res.Plan.Ops)
 	}
 }
+
+func TestTheChannelTimeoutBoundsEachGraphRequest(t *testing.T) {
+	w := newWorld(t, withReplaced("    maxThreads: 8\n", "    maxThreads: 8\n    timeout: 1s\n"))
+	if err := w.tenant.SetLatency(faketenant.LatencyConfig{Distribution: "uniform", Min: 30 * time.Second, Max: 30 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	res, err := w.engine().Sync(w.ctx, engine.SyncOptions{Mode: engine.Full})
+	if err == nil && res.Failed == 0 {
+		t.Fatalf("with 30 s of latency and a 1 s timeout the cycle succeeded: %+v", res.Plan.Counts())
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("the cycle took %v: the timeout did not bound the requests", took)
+	}
+	t.Logf("cycle with requests timing out: %v", err)
+}

@@ -90,7 +90,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (sys *System, err 
 	if sys.Store, err = OpenStore(ctx, cfg.State); err != nil {
 		return nil, err
 	}
-	gopts := graph.Options{HTTPClient: o.HTTPClient, MaxThreads: maxThreads(cfg), Logger: o.Logger.With("component", "graph"), Limits: o.GraphLimits}
+	gopts := graph.Options{HTTPClient: o.HTTPClient, MaxThreads: maxThreads(cfg), Timeout: graphTimeout(cfg), Logger: o.Logger.With("component", "graph"), Limits: o.GraphLimits}
 	if o.GraphRetry != nil {
 		gopts.Retry = *o.GraphRetry
 	}
