@@ -74,6 +74,23 @@ func (s *memSource) user(uid string, enabled bool, attrs ...string) Entry {
 	return en
 }
 
+// userAt adds a user at a DN of the test's choosing.
+func (s *memSource) userAt(dn, uid string, attrs ...string) Entry {
+	en := s.user(uid, true, attrs...)
+	s.mu.Lock()
+	s.users[en.GUID].DN = dn
+	s.mu.Unlock()
+	en.DN = dn
+	return en
+}
+
+// groupOf adds a group with members given by DN, spelled as the test likes.
+func (s *memSource) groupOf(cn string, memberDNs ...string) Entry {
+	en := Entry{DN: "cn=" + cn + ",ou=groups,dc=example,dc=com", GUID: guidOf("group:" + cn), Enabled: true, Attributes: map[string][]string{"cn": {cn}}, Members: memberDNs}
+	s.put(s.groups, en)
+	return en
+}
+
 func (s *memSource) group(cn string, members ...string) Entry {
 	en := Entry{DN: "cn=" + cn + ",ou=groups,dc=example,dc=com", GUID: guidOf("group:" + cn), Enabled: true, Attributes: map[string][]string{"cn": {cn}}}
 	for _, m := range members {
