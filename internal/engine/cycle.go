@@ -185,6 +185,10 @@ func (p *planner) readUser(ctx context.Context) func(Entry) error {
 			p.seen[en.GUID] = true
 			return err
 		}
+		if !p.validUser(ctx, su) {
+			p.seen[en.GUID] = true // invalid, not gone: left as it is
+			return nil
+		}
 		p.index(su)
 		return p.planUser(ctx, su)
 	}

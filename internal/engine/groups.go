@@ -160,6 +160,10 @@ func (e *Engine) planGroups(ctx context.Context, p *planner, set *groupSet) erro
 			p.b.problem(KindGroup, g.GUID, g.DN, "%v", err)
 			continue
 		}
+		if why := invalidFields(e.groupProps(desired), groupRules); why != "" {
+			p.b.problem(KindGroup, g.GUID, g.DN, "invalid: %s; nothing of it is sent to Entra", why)
+			continue
+		}
 		st, err := e.store.Object(ctx, e.ch.Name, state.KindGroup, g.GUID)
 		switch {
 		case errors.Is(err, state.ErrNotFound):

@@ -386,6 +386,13 @@ func (t *memTarget) SKUs(context.Context) ([]SKU, error) {
 	return []SKU{{SkuID: testSKU, SkuPartNumber: "ENTERPRISEPACK", Plans: map[string]string{}, Enabled: 1000}}, nil
 }
 
+func (t *memTarget) VerifiedDomains(context.Context) ([]string, error) {
+	if err := t.read("VerifiedDomains"); err != nil {
+		return nil, err
+	}
+	return []string{"example.com"}, nil
+}
+
 func str(v any) string { s, _ := v.(string); return s }
 
 func (t *memTarget) CreateUser(_ context.Context, props map[string]any) (WriteResult, error) {

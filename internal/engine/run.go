@@ -129,7 +129,7 @@ func (e *Engine) newPlanner(mode string) (*planner, error) {
 	return &planner{
 		ch: &e.ch, store: e.store, target: e.target, users: e.users, groups: e.groups, now: e.clock(),
 		b: newBuilder(plan), userByDN: map[string]string{}, managerOf: map[string]string{},
-		seen: map[string]bool{}, provisioned: map[string]bool{}, skus: &skuCatalog{target: e.target},
+		seen: map[string]bool{}, provisioned: map[string]bool{}, skus: &skuCatalog{target: e.target}, domains: &domainSet{target: e.target},
 	}, nil
 }
 

@@ -19,6 +19,9 @@ type Target interface {
 	// anchor: the groups o365prov created for that directory entry.
 	FindGroups(ctx context.Context, sourceID string) ([]TargetGroup, error)
 	SKUs(ctx context.Context) ([]SKU, error)
+	// VerifiedDomains lists the tenant's verified domain names: the only
+	// domains a userPrincipalName may be in.
+	VerifiedDomains(ctx context.Context) ([]string, error)
 
 	CreateUser(ctx context.Context, props map[string]any) (WriteResult, error)
 	UpdateUser(ctx context.Context, id string, props map[string]any) (WriteResult, error)
