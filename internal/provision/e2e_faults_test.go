@@ -1,6 +1,7 @@
 package provision_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -179,4 +180,36 @@ func TestTheChannelTimeoutBoundsEachGraphRequest(t *testing.T) {
 		t.Errorf("the cycle took %v: the timeout did not bound the requests", took)
 	}
 	t.Logf("cycle with requests timing out: %v", err)
+}
+
+func TestAStaleApprovalDeprovisionsNoOneWhoIsBack(t *testing.T) {
+	const users = 40
+	filter := `users: {filter: "(objectClass=inetOrgPerson)"}`
+	w := newWorld(t, withLDIF(orgLDIF(users)+tenGroups()[len(orgLDIF(8)):]), withSource(groupsScope))
+	w.sync(engine.Full)
+	want := countTenant(w)
+	// A bind that suddenly sees a quarter of the users (an ACL, a filter):
+	// the plan to disable the rest is held.
+	w.reconfigure(filter, `users: {filter: "(&(objectClass=inetOrgPerson)(uid=user1*))"}`)
+	res, err := w.engine().Sync(w.ctx, engine.SyncOptions{Mode: engine.Full})
+	if !errors.Is(err, engine.ErrHeld) {
+		t.Fatalf("hiding most users was not held: %v", err)
+	}
+	// Repaired, then approved late.
+	w.reconfigure(`users: {filter: "(&(objectClass=inetOrgPerson)(uid=user1*))"}`, filter)
+	if err := engine.Approve(w.ctx, w.sys.Store, "staff", res.Plan.ID, "admin", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	w.sync(engine.Incremental)
+	got := countTenant(w)
+	checkCounts(t, got, want)
+	enabled := 0
+	for _, u := range w.tenant.Users() {
+		if u.Deleted.IsZero() && u.AccountEnabled {
+			enabled++
+		}
+	}
+	if enabled != users {
+		t.Errorf("%d of %d users enabled after the stale approval", enabled, users)
+	}
 }
