@@ -28,19 +28,20 @@ const (
 // Plan computes what a cycle would do, applying nothing. It reads the
 // directory, state and (to match users and resolve licences) the target.
 func (e *Engine) Plan(ctx context.Context, mode Mode) (*Plan, error) {
-	return e.plan(ctx, mode, nil)
+	return e.plan(ctx, mode, nil, false)
 }
 
 // plan is Plan, reading again the objects in recheck (what an approved plan
-// just touched) when the cycle reads only changes.
-func (e *Engine) plan(ctx context.Context, mode Mode, recheck []touched) (*Plan, error) {
+// just touched) when the cycle reads only changes, and enumerating the
+// scope when gone (the directory pushed a departure).
+func (e *Engine) plan(ctx context.Context, mode Mode, recheck []touched, gone bool) (*Plan, error) {
 	if mode == Incremental || mode == Reconcile {
 		cs, err := e.store.Channel(ctx, e.ch.Name)
 		if err != nil {
 			return nil, fmt.Errorf("read channel %s: %w", e.ch.Name, err)
 		}
 		if len(cs.Watermark) > 0 {
-			plan, err := e.planIncremental(ctx, cs.Watermark, mode, recheck)
+			plan, err := e.planIncremental(ctx, cs.Watermark, mode, recheck, gone)
 			if !errors.Is(err, ErrStaleWatermark) {
 				return plan, err
 			}
@@ -106,12 +107,12 @@ func (e *Engine) planFull(ctx context.Context, verify bool) (*Plan, error) {
 
 // planIncremental reads what changed since the watermark, and retries the
 // objects whose last attempt failed.
-func (e *Engine) planIncremental(ctx context.Context, since []byte, mode Mode, recheck []touched) (*Plan, error) {
+func (e *Engine) planIncremental(ctx context.Context, since []byte, mode Mode, recheck []touched, gone bool) (*Plan, error) {
 	p, err := e.newPlanner(string(mode))
 	if err != nil {
 		return nil, err
 	}
-	scopeChanged := mode == Reconcile
+	scopeChanged := mode == Reconcile || gone
 	var deleted []string
 	var changedGroups []Entry
 	read := p.readUser(ctx)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/o365prov/o365prov/internal/config"
@@ -28,6 +29,27 @@ type Engine struct {
 	leases     Leases
 	holder     string
 	deadHolder func(string) bool
+
+	// gone is set when the directory pushed that an entry left the scope:
+	// the next incremental cycle enumerates the scope.
+	goneMu sync.Mutex
+	gone   bool
+}
+
+// noteGone records that the directory pushed a departure.
+func (e *Engine) noteGone() {
+	e.goneMu.Lock()
+	e.gone = true
+	e.goneMu.Unlock()
+}
+
+// takeGone reports, and clears, a pushed departure.
+func (e *Engine) takeGone() bool {
+	e.goneMu.Lock()
+	defer e.goneMu.Unlock()
+	g := e.gone
+	e.gone = false
+	return g
 }
 
 // Option configures an Engine.

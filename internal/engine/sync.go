@@ -47,7 +47,11 @@ func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Result, error) {
 		return nil, fmt.Errorf("start cycle of %s: %w", e.ch.Name, err)
 	}
 	cycle.ID = id
-	res, err := e.cycle(ctx, opts, &cycle, recheck)
+	gone := !opts.DryRun && e.takeGone()
+	res, err := e.cycle(ctx, opts, &cycle, recheck, gone)
+	if err != nil && gone {
+		e.noteGone() // not applied: the next cycle looks again
+	}
 	if res != nil && !opts.DryRun {
 		if n, ferr := e.failing(ctx); ferr == nil {
 			res.Failing = n
@@ -88,8 +92,8 @@ func (e *Engine) failing(ctx context.Context) (int, error) {
 	return len(objs), nil
 }
 
-func (e *Engine) cycle(ctx context.Context, opts SyncOptions, cycle *state.Cycle, recheck []touched) (*Result, error) {
-	plan, err := e.plan(ctx, opts.Mode, recheck)
+func (e *Engine) cycle(ctx context.Context, opts SyncOptions, cycle *state.Cycle, recheck []touched, gone bool) (*Result, error) {
+	plan, err := e.plan(ctx, opts.Mode, recheck, gone)
 	if err != nil {
 		return nil, err
 	}
