@@ -114,7 +114,7 @@ func unreachable(errs []error) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("Entra cannot be reached: all %d lookups failed, the first with: %w", len(errs), errs[0])
+	return fmt.Errorf("the tenant cannot be reached: all %d lookups in Entra failed, the first with: %w", len(errs), errs[0])
 }
 
 // lookupParallelism is how many lookups run at once; the Graph client packs
