@@ -218,7 +218,10 @@ func (e *Engine) retryDue(ctx context.Context, p *planner, read func(Entry) erro
 		switch {
 		case errors.Is(err, ErrNotInSource):
 			// Gone since: the next reconciliation deprovisions it if it
-			// was provisioned; nothing to retry.
+			// was provisioned; one never provisioned is forgotten.
+			if o.GraphID == "" {
+				p.b.plan.Abandoned = append(p.b.plan.Abandoned, Problem{Kind: kind, GUID: o.GUID, DN: o.DN, Reason: "failed, then left the directory's scope before it was provisioned: forgotten"})
+			}
 			continue
 		case err != nil:
 			p.b.problem(kind, o.GUID, o.DN, "could not be read again to retry it: %v", err)

@@ -257,6 +257,16 @@ func (rc *recorder) problems(ctx context.Context, plan *Plan) error {
 	if err := rc.skips(ctx, plan); err != nil {
 		return err
 	}
+	for _, a := range plan.Abandoned {
+		o, err := rc.object(ctx, a.Kind, a.GUID, "")
+		if err != nil {
+			return err
+		}
+		if o.GraphID == "" {
+			rc.gone = append(rc.gone, o)
+			rc.forget(a.Kind, a.GUID)
+		}
+	}
 	return rc.flush(ctx)
 }
 

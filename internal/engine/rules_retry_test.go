@@ -128,3 +128,20 @@ func TestRetriesKeepWhatFailed(t *testing.T) {
 		}
 	})
 }
+
+func TestAFailedObjectThatLeavesTheScopeIsNotFailingForever(t *testing.T) {
+	r := newRig(t, "")
+	r.src.user("boss", true)
+	ann := r.src.user("ann", true)
+	r.tgt.fault = failCalls("CreateUser")
+	r.sync(Full)
+	r.tgt.fault = nil
+	r.src.remove(ann.GUID)
+	r.advance(2 * time.Hour)
+	if res := r.sync(Incremental); res.Failing != 0 {
+		t.Errorf("%d objects still failing after the one that failed left the directory", res.Failing)
+	}
+	if got := r.tgt.counts(); got.Users != 1 {
+		t.Errorf("the tenant holds %+v, want boss only", got)
+	}
+}
