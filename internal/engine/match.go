@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -104,13 +105,15 @@ func (p *planner) matchPending(ctx context.Context) error {
 // be reached rather than that some objects could not be read.
 const unreachableAfter = 3
 
-// unreachable fails the cycle when every one of several lookups failed.
+// unreachable fails the cycle when every one of several lookups failed,
+// none of them refused by Entra (a refusal, such as a missing permission,
+// is Entra answering: it fails its objects, reported).
 func unreachable(errs []error) error {
 	if len(errs) < unreachableAfter {
 		return nil
 	}
 	for _, err := range errs {
-		if err == nil {
+		if err == nil || errors.Is(err, ErrRejected) {
 			return nil
 		}
 	}

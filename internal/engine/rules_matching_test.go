@@ -78,3 +78,27 @@ func TestMatching(t *testing.T) {
 		})
 	}
 }
+
+func TestAGroupLookupEntraRefusesFailsTheGroupsNotTheCycle(t *testing.T) {
+	r := newRig(t, "")
+	r.src.user("u00", true)
+	r.src.user("u01", true)
+	r.sync(Full)
+	for i := range 4 {
+		r.src.group(fmt.Sprintf("G%d", i), "u00", "u01")
+	}
+	r.src.user("u02", true)
+	r.tgt.fault = func(call string) (error, bool) {
+		if call == "FindGroups" {
+			return fmt.Errorf("source anchor of groups: 403 Authorization_RequestDenied: %w", ErrRejected), false
+		}
+		return nil, true
+	}
+	res, err := r.e.Sync(r.ctx, SyncOptions{Mode: Incremental})
+	if err != nil {
+		t.Fatalf("a refused lookup failed the cycle: %v", err)
+	}
+	if len(res.Plan.Problems) != 4 || r.tgt.counts().Users != 3 {
+		t.Errorf("problems %+v, tenant %+v: want the 4 groups reported and u02 created", res.Plan.Problems, r.tgt.counts())
+	}
+}

@@ -49,7 +49,7 @@ func (a *anchors) property(ctx context.Context) (string, error) {
 		}
 	}
 	if err != nil {
-		return "", fmt.Errorf("source anchor of groups: %w", err)
+		return "", classify(fmt.Errorf("source anchor of groups: %w", err))
 	}
 	a.name = full
 	return full, nil
@@ -64,7 +64,7 @@ func (t target) FindGroups(ctx context.Context, sourceID string) ([]engine.Targe
 	q := graph.Query{Filter: graph.Eq(prop, sourceID), Select: []string{"id", "displayName", "mailNickname", prop}}
 	for g, err := range t.c.ListGroups(ctx, q) {
 		if err != nil {
-			return nil, fmt.Errorf("find groups anchored to %s: %w", sourceID, err)
+			return nil, classify(fmt.Errorf("find groups anchored to %s: %w", sourceID, err))
 		}
 		out = append(out, toTargetGroup(g, prop))
 	}
