@@ -39,6 +39,11 @@ type memSource struct {
 	lookupErr map[string]error
 	// afterEnumerate, when set, runs after each Enumerate.
 	afterEnumerate func()
+	// silentDeletes: Changes reports no deletion (OpenLDAP's
+	// modifyTimestamp and entryCSN cannot).
+	silentDeletes bool
+	// enumerateErr fails Enumerate.
+	enumerateErr error
 }
 
 type memEntry struct {
@@ -181,7 +186,7 @@ func (s *memSource) Changes(ctx context.Context, since []byte, _ []string, fn fu
 	s.mu.Lock()
 	var gone []string
 	for g, at := range s.deleted {
-		if at > from {
+		if at > from && !s.silentDeletes {
 			gone = append(gone, g)
 		}
 	}
@@ -195,6 +200,9 @@ func (s *memSource) Changes(ctx context.Context, since []byte, _ []string, fn fu
 }
 
 func (s *memSource) Enumerate(_ context.Context, kind Kind, fn func(guid, dn string) error) error {
+	if s.enumerateErr != nil {
+		return s.enumerateErr
+	}
 	set := s.users
 	if kind == KindGroup {
 		set = s.groups
