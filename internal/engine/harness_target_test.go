@@ -369,4 +369,3 @@ func (t *memTarget) userByUPN(upn string) *TargetUser {
 	}
 	return nil
 }
-
