@@ -5,12 +5,37 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/o365prov/o365prov/internal/state"
 )
 
 // Groups o365prov creates carry their directory GUID as a source anchor (a
 // directory extension property, docs/architecture.md): a group state knows
 // nothing of — fresh state, or a create whose answer was lost — is looked up
 // by it before it is created, so no group is ever created twice.
+
+// AnchorField is the pseudo-property of an updateGroup that writes the
+// group's source anchor; the Target turns it into the property Graph keeps
+// it in.
+const AnchorField = "o365provSourceAnchor"
+
+// keyAnchor is the Applied key recording that a group carries its anchor.
+const keyAnchor = "_anchor"
+
+// withAnchor adds to a group's record that it carries its anchor.
+func withAnchor(record map[string]string, guid string) map[string]string {
+	record[keyAnchor] = canon(guid)
+	return record
+}
+
+// planAnchorMark marks with its source anchor a group o365prov manages
+// that does not carry it yet (created by an earlier version, or adopted),
+// once, so a fresh state finds it rather than creating it again.
+func (e *Engine) planAnchorMark(p *planner, g *Entry, name string, st *state.Object) {
+	p.b.add(Op{Type: OpUpdateGroup, Kind: KindGroup, GUID: g.GUID, DN: g.DN, Name: name, GraphID: st.GraphID,
+		Fields: map[string]any{AnchorField: g.GUID}, Record: withAnchor(map[string]string{}, g.GUID),
+		Reason: "marked with its source anchor, so a fresh state finds it (once)"})
+}
 
 // anchorLookup is what looking new groups up by their source anchor found:
 // the groups carrying each GUID, and the GUIDs whose lookup failed.

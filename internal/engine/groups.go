@@ -211,8 +211,13 @@ func (e *Engine) planGroups(ctx context.Context, p *planner, set *groupSet) erro
 			if !e.planNewGroup(p, g, desired, adoptable) {
 				continue
 			}
-		} else if e.ch.Options.GroupUpdate {
-			e.planGroupUpdate(p, g, desired, &st)
+		} else {
+			if e.ch.Options.GroupUpdate {
+				e.planGroupUpdate(p, g, desired, &st)
+			}
+			if st.Applied[keyAnchor] == "" {
+				e.planAnchorMark(p, g, desired.String("displayName"), &st)
+			}
 		}
 		present = append(present, g)
 	}
@@ -239,7 +244,7 @@ func (e *Engine) planAnchoredGroup(p *planner, g *Entry, desired mapping.Object,
 		write = map[string]any{}
 	}
 	p.b.add(Op{Type: OpLinkGroup, Kind: KindGroup, GUID: g.GUID, DN: g.DN, Name: desired.String("displayName"), GraphID: found[0].ID,
-		Fields: write, Record: createRecord(graphFields(desired.Fields)), Lifecycle: string(state.LifecycleActive),
+		Fields: write, Record: withAnchor(createRecord(graphFields(desired.Fields)), g.GUID), Lifecycle: string(state.LifecycleActive),
 		Reason: "created by o365prov earlier (it carries this entry's source anchor): linked, not created again" + changedList(write)})
 	return true
 }
@@ -267,8 +272,9 @@ func (e *Engine) planNewGroup(p *planner, g *Entry, desired mapping.Object, adop
 			write, _ := fieldDiff(desired.Fields, nil, map[string]string{
 				"displayName": canon(found[0].DisplayName), "mailNickname": canon(found[0].MailNickname),
 			}, mappedKinds(e.groups, config.GroupFieldKind))
+			write[AnchorField] = g.GUID // managed from now on: a fresh state finds it by its anchor
 			p.b.add(Op{Type: OpLinkGroup, Kind: KindGroup, GUID: g.GUID, DN: g.DN, Name: name, GraphID: found[0].ID,
-				Fields: write, Record: createRecord(graphFields(desired.Fields)), Lifecycle: string(state.LifecycleActive),
+				Fields: write, Record: withAnchor(createRecord(graphFields(desired.Fields)), g.GUID), Lifecycle: string(state.LifecycleActive),
 				Reason: fmt.Sprintf("adopted: an existing cloud group has %s %q (adoptExistingGroups)", e.ch.Options.AdoptExistingGroups, key)})
 			return true
 		default:
@@ -282,7 +288,7 @@ func (e *Engine) planNewGroup(p *planner, g *Entry, desired mapping.Object, adop
 	}
 	props := e.groupProps(desired)
 	p.b.add(Op{Type: OpCreateGroup, Kind: KindGroup, GUID: g.GUID, DN: g.DN, Name: name, Fields: props,
-		Record: createRecord(graphFields(desired.Fields)), Lifecycle: string(state.LifecycleActive), Reason: "new in the directory"})
+		Record: withAnchor(createRecord(graphFields(desired.Fields)), g.GUID), Lifecycle: string(state.LifecycleActive), Reason: "new in the directory"})
 	return true
 }
 

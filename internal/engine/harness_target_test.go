@@ -297,6 +297,9 @@ func (t *memTarget) UpdateGroup(_ context.Context, id string, props map[string]a
 		if v, ok := props["mailNickname"]; ok {
 			g.MailNickname = str(v)
 		}
+		if v, ok := props[AnchorField]; ok {
+			g.SourceID = str(v)
+		}
 		return WriteResult{}, nil
 	})
 }

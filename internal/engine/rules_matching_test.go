@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/o365prov/o365prov/internal/state"
 )
 
 // everyOther fails every second call named.
@@ -100,5 +102,37 @@ func TestAGroupLookupEntraRefusesFailsTheGroupsNotTheCycle(t *testing.T) {
 	}
 	if len(res.Plan.Problems) != 4 || r.tgt.counts().Users != 3 {
 		t.Errorf("problems %+v, tenant %+v: want the 4 groups reported and u02 created", res.Plan.Problems, r.tgt.counts())
+	}
+}
+
+func TestAGroupManagedWithoutAnAnchorIsMarkedOnceAndFoundByAFreshState(t *testing.T) {
+	r := newRig(t, "")
+	r.src.user("ann", true)
+	r.src.group("Legacy", "ann")
+	r.sync(Full)
+	// As an earlier version left it: managed, without an anchor.
+	r.tgt.mu.Lock()
+	for _, g := range r.tgt.groups {
+		g.SourceID = ""
+	}
+	r.tgt.mu.Unlock()
+	o := r.stateOf(state.KindGroup, guidOf("group:Legacy"))
+	delete(o.Applied, keyAnchor)
+	if err := r.store.PutObject(r.ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	res := r.sync(Full)
+	if n := len(opsOf(res.Plan, OpUpdateGroup)); n != 1 {
+		t.Fatalf("marking planned %d updates: %+v", n, res.Plan.Ops)
+	}
+	if res := r.sync(Full); len(res.Plan.Ops) != 0 {
+		t.Errorf("the mark is written again: %+v", res.Plan.Ops)
+	}
+	if err := r.store.ResetChannel(r.ctx, "staff", true); err != nil {
+		t.Fatal(err)
+	}
+	res = r.sync(Full)
+	if len(opsOf(res.Plan, OpCreateGroup)) != 0 || r.tgt.counts().Groups != 1 {
+		t.Errorf("a fresh state created the group again: %+v", res.Plan.Ops)
 	}
 }

@@ -112,3 +112,18 @@ func toTargetGroup(g graph.Group, prop string) engine.TargetGroup {
 	}
 	return tg
 }
+
+// UpdateGroup patches a group; the engine's AnchorField becomes the source
+// anchor's directory extension property.
+func (t target) UpdateGroup(ctx context.Context, id string, props map[string]any) (engine.WriteResult, error) {
+	if v, ok := props[engine.AnchorField]; ok {
+		prop, err := t.anchors.property(ctx)
+		if err != nil {
+			return engine.WriteResult{}, err
+		}
+		props = maps.Clone(props)
+		delete(props, engine.AnchorField)
+		props[prop] = v
+	}
+	return t.write(ctx, graph.PatchGroupRequest(id, graph.Properties(props)), "patch group "+id)
+}

@@ -161,10 +161,6 @@ func (t target) RemoveManager(ctx context.Context, id string) (engine.WriteResul
 	return t.write(ctx, graph.RemoveManagerRequest(id), "remove manager of "+id)
 }
 
-func (t target) UpdateGroup(ctx context.Context, id string, props map[string]any) (engine.WriteResult, error) {
-	return t.write(ctx, graph.PatchGroupRequest(id, graph.Properties(props)), "patch group "+id)
-}
-
 func (t target) DeleteGroup(ctx context.Context, id string) (engine.WriteResult, error) {
 	return t.write(ctx, graph.DeleteGroupRequest(id), "delete group "+id)
 }
