@@ -22,8 +22,9 @@ func newSyncCmd(a *app) *cobra.Command {
 applied everything, 3 when the directory, the state store or the tenant
 could not be reached or refused o365prov (the message says what to do),
 4 when the plan is held for approval (the approve command is printed),
-5 when some objects failed (they are retried on later cycles; an approved
-plan the cycle applied first counts), 1 on another error (nothing is
+5 when some objects failed or are still failing from an earlier cycle,
+their retry due or not (they are retried on later cycles; an approved plan
+the cycle applied first counts), 1 on another error (nothing is
 deprovisioned after a failed directory read).
 Without --once, run the channel on its interval until interrupted.
 --full reads every entry (catching deletions); --verify (a full cycle) also
@@ -128,7 +129,10 @@ func reportResult(w io.Writer, res *engine.Result) bool {
 	for _, s := range p.Skipped {
 		fmt.Fprintf(w, "  skipped %s: %s\n", s.DN, s.Reason)
 	}
-	return res.Failed > 0 || res.Blocked > 0 || len(p.Problems) > 0
+	if res.Failing > 0 {
+		fmt.Fprintf(w, "  %d objects are failing and retried on later cycles (o365prov status shows them)\n", res.Failing)
+	}
+	return res.Failed > 0 || res.Blocked > 0 || len(p.Problems) > 0 || res.Failing > 0
 }
 
 // approveCommand is the command that approves a held plan, ready to paste.

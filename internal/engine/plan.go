@@ -141,6 +141,10 @@ type Plan struct {
 	// Skipped are changes an option turned off (userCreate, userUpdate,
 	// userDisableDelete…): reported, not retried.
 	Skipped []Problem `json:"skipped,omitempty"`
+	// Abandoned are failed objects never provisioned that the directory no
+	// longer has in scope: nothing is left to retry, and applying the plan
+	// forgets them.
+	Abandoned []Problem `json:"abandoned,omitempty"`
 
 	// Population is the number of users the channel manages, the base of
 	// the threshold's percentage.

@@ -13,7 +13,16 @@ import (
 // calls fn when something changed and returns when ctx ends; it returns an
 // error wrapping ErrPushUnsupported when the server cannot push.
 type Watcher interface {
-	Watch(ctx context.Context, fn func()) error
+	Watch(ctx context.Context, fn func(Push)) error
+}
+
+// Push is what a directory pushed.
+type Push struct {
+	// Gone: an entry left the scope (deleted, or no longer matching), or
+	// changes may have been missed. Changes cannot report a deletion on
+	// most directories, so the next incremental cycle enumerates the scope
+	// by GUID and deprovisions what is gone.
+	Gone bool
 }
 
 // ErrPushUnsupported is returned by Watch when the directory cannot push.
@@ -133,7 +142,10 @@ func (r *Runner) runChannel(ctx context.Context, e *Engine) {
 func (r *Runner) watch(ctx context.Context, e *Engine, w Watcher, pushed chan<- struct{}) {
 	backoff := time.Second
 	for ctx.Err() == nil {
-		err := w.Watch(ctx, func() {
+		err := w.Watch(ctx, func(p Push) {
+			if p.Gone {
+				e.noteGone()
+			}
 			select {
 			case pushed <- struct{}{}:
 			default:

@@ -77,6 +77,8 @@ func (t *Tenant) buildRouter() *router {
 	rt.add(del, "/v1.0/domains/{id}/federationConfiguration/{fedId}", permWriteDomains, 1, t.deleteFederation)
 	rt.add(get, "/v1.0/organization", permReadOrg, 1, t.listOrganization)
 
+	t.addExtensionRoutes(rt)
+
 	rt.add(post, "/v1.0/$batch", nil, 0, t.serveBatch)
 	rt.routes[len(rt.routes)-1].metered = false
 	rt.routes[len(rt.routes)-1].write = false

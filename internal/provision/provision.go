@@ -130,7 +130,7 @@ func (s *System) open(ctx context.Context, o Options) error {
 	if s.tokens, err = tokenSource(cfg, &o); err != nil {
 		return err
 	}
-	gopts := graph.Options{HTTPClient: o.HTTPClient, MaxThreads: maxThreads(cfg), Logger: o.Logger.With("component", "graph"), Limits: o.GraphLimits, Metrics: o.Metrics, Tokens: s.tokens}
+	gopts := graph.Options{HTTPClient: o.HTTPClient, MaxThreads: maxThreads(cfg), Timeout: graphTimeout(cfg), Logger: o.Logger.With("component", "graph"), Limits: o.GraphLimits, Metrics: o.Metrics, Tokens: s.tokens}
 	if o.GraphRetry != nil {
 		gopts.Retry = *o.GraphRetry
 	}
@@ -187,7 +187,7 @@ func (s *System) openChannel(ctx context.Context, ch config.Channel, o Options) 
 	if o.Settle > 0 {
 		eopts = append(eopts, engine.WithSettle(o.Settle))
 	}
-	e, err := engine.New(ch, src, target{c: s.Graph, cred: s.cred}, s.Store, eopts...)
+	e, err := engine.New(ch, src, target{c: s.Graph, cred: s.cred, anchors: &anchors{c: s.Graph, appID: s.Config.Target.ClientID}}, s.Store, eopts...)
 	if err != nil {
 		return nil, err
 	}

@@ -163,13 +163,16 @@ func (s *source) Lookup(ctx context.Context, kind engine.Kind, dn string, attrs 
 	return toEntry(e), err
 }
 
-// Watch forwards the directory's pushed changes as wake-ups.
-func (s *source) Watch(ctx context.Context, fn func()) error {
+// Watch forwards the directory's pushed changes as wake-ups, saying when
+// an entry left the scope (a syncrepl delete or present phase, an AD
+// tombstone) or changes may have been missed: Changes reports no deletion
+// on most directories, so the engine then enumerates the scope.
+func (s *source) Watch(ctx context.Context, fn func(engine.Push)) error {
 	d, err := s.dir.get(ctx)
 	if err != nil {
 		return err
 	}
-	err = d.Watch(ctx, func(directory.Event) { fn() })
+	err = d.Watch(ctx, func(ev directory.Event) { fn(engine.Push{Gone: ev.Gone || ev.Missed}) })
 	if errors.Is(err, directory.ErrPushUnsupported) {
 		return fmt.Errorf("%w: %w", engine.ErrPushUnsupported, err)
 	}
