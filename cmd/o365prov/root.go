@@ -68,6 +68,7 @@ var subcommands = []func(*app) *cobra.Command{
 	newAuditCmd,
 	newObjectCmd,
 	newDemoCmd,
+	newBenchCmd,
 	newFakeTenantCmd,
 	newGenLDIFCmd,
 	newFederateCmd,

@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/o365prov/o365prov/internal/bench"
 
 	"github.com/o365prov/o365prov/internal/engine"
 	"github.com/o365prov/o365prov/internal/faketenant"
@@ -36,21 +37,6 @@ func benchScale() float64 {
 	return 100
 }
 
-// writeRate is the tenant's accepted writes per second of tenant time,
-// from the first accepted write to the last: the rate the client sustained.
-func writeRate(c faketenant.Counters) float64 {
-	times := slices.Clone(c.WriteTimes)
-	if len(times) < 2 {
-		return 0
-	}
-	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
-	return float64(len(times)-1) / times[len(times)-1].Sub(times[0]).Seconds()
-}
-
-// entraCeiling is Graph's write limit for one app in one tenant: 3,000 per
-// 150 s (graph.md §6.2).
-const entraCeiling = 20.0
-
 func BenchmarkSyncInitialUsers(b *testing.B) {
 	n, scale := benchUsers(), benchScale()
 	for range b.N {
@@ -64,7 +50,7 @@ func BenchmarkSyncInitialUsers(b *testing.B) {
 		b.StopTimer()
 		c := w.tenant.Counters()
 		b.ReportMetric(float64(c.WritesAccepted)/float64(n), "writes/user")
-		b.ReportMetric(writeRate(c)/entraCeiling, "rate/ceiling")
+		b.ReportMetric(bench.WriteRate(c.WriteTimes)/bench.Ceiling, "rate/ceiling")
 		b.ReportMetric(float64(c.Throttled), "429s")
 		b.ReportMetric(took.Seconds(), "s/sync")
 		if res.Failed > 0 {
@@ -143,7 +129,7 @@ func BenchmarkSyncInitialWithLicencesManagersGroups(b *testing.B) {
 		b.ReportMetric(float64(patches)/(float64(memberships)/20), "member-patches/20-memberships")
 		b.ReportMetric(float64(carrying)/float64(minimum), "member-requests/fewest-possible")
 		b.ReportMetric(float64(c.WritesAccepted)/float64(res.Writes), "accepted/planned-writes")
-		b.ReportMetric(writeRate(c)/entraCeiling, "rate/ceiling")
+		b.ReportMetric(bench.WriteRate(c.WriteTimes)/bench.Ceiling, "rate/ceiling")
 		b.ReportMetric(float64(c.Throttled), "429s")
 		b.ReportMetric(took.Seconds(), "s/sync")
 		if res.Failed > 0 {
