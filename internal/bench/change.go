@@ -87,10 +87,10 @@ func measureChange(ctx context.Context, w *world, o Options) (Change, error) {
 		}
 	}
 	var err error
-	if ch.Incremental, err = measureCycle(ctx, w, o, engine.Incremental); err != nil {
+	if ch.Incremental, err = measureCycle(ctx, w, engine.Incremental); err != nil {
 		return ch, err
 	}
-	ch.Full, err = measureCycle(ctx, w, o, engine.Full)
+	ch.Full, err = measureCycle(ctx, w, engine.Full)
 	return ch, err
 }
 
