@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -53,7 +54,7 @@ type Event struct {
 	DN          string
 	ImmutableID string
 	From        string // client address
-	Protocol    string // wsfed | saml2
+	Protocol    string // wsfed | saml2 | wstrust1.3 | wstrust2005
 	Operation   string // signIn | signOut
 	Result      string // ok | failed
 	Reason      string
@@ -90,6 +91,9 @@ type Options struct {
 	Organisation string
 	// LoginHint says what to type, e.g. "alice@contoso.com".
 	LoginHint string
+	// CorporateNetworks are the client addresses whose sign-ins carry
+	// insidecorporatenetwork=true.
+	CorporateNetworks []netip.Prefix
 }
 
 // Deps are what the identity provider works with.
@@ -195,6 +199,10 @@ func (s *Server) Handler() http.Handler {
 	if s.enabled("wsfed") {
 		mux.HandleFunc("/idp/prp.wsf", s.serveWSFed)
 		mux.HandleFunc("GET /FederationMetadata/2007-06/FederationMetadata.xml", s.serveWSFedMetadata)
+		// The active profile issues the same SAML 1.1 token, so it comes
+		// with WS-Federation.
+		mux.HandleFunc(ActivePath, s.serveActive)
+		mux.HandleFunc("GET "+MEXPath, s.serveMEX)
 	}
 	if s.enabled("saml2") {
 		mux.HandleFunc("/idp/SSO.saml2", s.serveSAML2)
