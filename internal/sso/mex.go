@@ -35,14 +35,7 @@ var mexBindings = []mexBinding{
 // token), bindings naming the policy and the WS-Trust version's action, and
 // ports with the endpoint address.
 func (s *Server) serveMEX(w http.ResponseWriter, _ *http.Request) {
-	out, err := s.mexDocument().WriteToBytes()
-	if err != nil {
-		s.d.Log.Error("write MEX", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	_, _ = w.Write(out)
+	s.serveXML(w, "text/xml; charset=utf-8", s.mexDocument().WriteToBytes)
 }
 
 func (s *Server) mexDocument() *etree.Document {
