@@ -2,6 +2,7 @@ package sso
 
 import (
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -145,4 +146,25 @@ func TestWSTrustEndpoint(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestInsideCorporateNetworkClaim(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		network string
+		want    string
+	}{
+		{"a sign-in from a corporate network says so", "127.0.0.0/8", "true"},
+		{"a sign-in from elsewhere says it is outside", "10.0.0.0/8", "false"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, harnessConfig{opts: func(o *Options) { o.CorporateNetworks = []netip.Prefix{netip.MustParsePrefix(c.network)} }})
+			q := rstRequest{messageID: "urn:uuid:corp", user: "alice@fed.contoso.com", password: alicePassword, created: time.Now()}
+			_, body := postSOAP(t, h, q.String())
+			want := `AttributeName="insidecorporatenetwork" AttributeNamespace="http://schemas.microsoft.com/ws/2012/01"><saml:AttributeValue>` + c.want + `<`
+			if !strings.Contains(body, want) {
+				t.Fatalf("no %s claim in %s", c.want, body)
+			}
+		})
+	}
 }
