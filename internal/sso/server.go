@@ -1,7 +1,9 @@
 // Package sso is o365prov's identity provider for Microsoft 365: people
 // sign in to Entra ID with their directory password through WS-Federation
 // (passive, SAML 1.1 tokens, at PingFederate's /idp/prp.wsf) or SAML 2.0
-// (/idp/SSO.saml2, SP- and IdP-initiated), and the tokens name the cloud
+// (/idp/SSO.saml2, SP- and IdP-initiated), rich clients through the
+// WS-Trust active profile (/idp/sts.wst, described by MEX at /idp/mex, the
+// same SAML 1.1 token as the passive profile), and the tokens name the cloud
 // user o365prov provisioned (onPremisesImmutableId and userPrincipalName
 // from the same channel mapping).
 //
