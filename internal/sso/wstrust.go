@@ -65,7 +65,7 @@ type rst struct {
 // fault code, reason what the client is told (never a secret).
 type trustFault struct {
 	sender bool   // the client's fault (SOAP Sender) or ours (Receiver)
-	ns     string // namespace of code
+	ns     string // namespace of code; nsTrust13 stands for the request's WS-Trust version
 	code   string // e.g. FailedAuthentication
 	reason string
 }

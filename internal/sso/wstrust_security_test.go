@@ -51,6 +51,15 @@ func TestWSTrustEndpoint(t *testing.T) {
 		}
 	})
 
+	t.Run("a WS-Trust 2005 request's fault is in the 2005 namespace", func(t *testing.T) {
+		q := alice()
+		q.ns, q.action, q.password = nsTrust, nsTrust+"/RST/Issue", "wrong"
+		status, body := postSOAP(t, h, q.String())
+		if status != 400 || !strings.Contains(body, `xmlns:f="`+nsTrust+`">f:FailedAuthentication<`) {
+			t.Fatalf("%d %s", status, body)
+		}
+	})
+
 	bomb := `<!DOCTYPE s [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>`
 	for _, c := range []struct {
 		name   string

@@ -29,16 +29,23 @@ func (s *Server) serveActive(w http.ResponseWriter, r *http.Request) {
 		s.writeFault(w, "", f)
 		return
 	}
+	// WS-Trust fault codes are answered in the request's version's namespace.
+	fault := func(f *trustFault) {
+		if f.ns == nsTrust13 {
+			f.ns = req.version.ns
+		}
+		s.writeFault(w, req.messageID, f)
+	}
 	ev := Event{Login: req.username, From: s.clientAddr(r), Protocol: "wstrust" + req.version.name, Operation: "signIn", Result: "failed"}
 	if f := s.checkRequest(r.Context(), req); f != nil {
 		ev.Reason = f.Error()
 		s.audit(r.Context(), ev)
-		s.writeFault(w, req.messageID, f)
+		fault(f)
 		return
 	}
 	id, err := s.checkPassword(r.Context(), ev, req.password)
 	if err != nil {
-		s.writeFault(w, req.messageID, passwordFault(err))
+		fault(passwordFault(err))
 		return
 	}
 	now := s.d.Clock.Now()
@@ -52,7 +59,7 @@ func (s *Server) serveActive(w http.ResponseWriter, r *http.Request) {
 		ev.Reason = "issue token: " + err.Error()
 		s.audit(r.Context(), ev)
 		s.d.Log.Error("issue token", "upn", id.UPN, "err", err)
-		s.writeFault(w, req.messageID, &trustFault{ns: nsTrust13, code: "RequestFailed", reason: "a token could not be issued"})
+		fault(&trustFault{ns: nsTrust13, code: "RequestFailed", reason: "a token could not be issued"})
 		return
 	}
 	ev.DN, ev.ImmutableID, ev.Result = id.DN, id.ImmutableID, "ok"
@@ -63,11 +70,11 @@ func (s *Server) serveActive(w http.ResponseWriter, r *http.Request) {
 // name, another audience, a stale or missing timestamp, a replay.
 func (s *Server) checkRequest(ctx context.Context, req rst) *trustFault {
 	if req.username == "" || req.password == "" || len(req.username) > maxLoginLength {
-		return &trustFault{sender: true, ns: req.version.ns, code: "FailedAuthentication", reason: "a user name and password are required"}
+		return &trustFault{sender: true, ns: nsTrust13, code: "FailedAuthentication", reason: "a user name and password are required"}
 	}
 	if req.appliesTo != MicrosoftOnline {
 		// WS-Trust 1.3 §11: InvalidScope, "the request scope is invalid".
-		return &trustFault{sender: true, ns: req.version.ns, code: "InvalidScope", reason: "tokens are issued to " + MicrosoftOnline + " only; the request asked for " + quote(req.appliesTo)}
+		return &trustFault{sender: true, ns: nsTrust13, code: "InvalidScope", reason: "tokens are issued to " + MicrosoftOnline + " only; the request asked for " + quote(req.appliesTo)}
 	}
 	now := s.d.Clock.Now()
 	if req.created.IsZero() || req.expires.IsZero() || req.messageID == "" || len(req.messageID) > 200 {
