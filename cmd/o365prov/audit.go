@@ -2,13 +2,19 @@ package main
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/o365prov/o365prov/internal/config"
+	"github.com/o365prov/o365prov/internal/provision"
 	"github.com/o365prov/o365prov/internal/state"
 	"github.com/spf13/cobra"
 )
+
+// auditResults are the results the audit log records.
+var auditResults = []string{"ok", "failed", "skipped"}
 
 func newAuditCmd(a *app) *cobra.Command {
 	var cfgPath string
@@ -19,10 +25,21 @@ func newAuditCmd(a *app) *cobra.Command {
 		Short: "Show what o365prov did to which object, when, why, and Graph's request-id",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !slices.Contains(auditResults, q.Result) && q.Result != "" {
+				return usageError("--result %q is not a result (allowed: %s)", q.Result, strings.Join(auditResults, ", "))
+			}
+			if since < 0 || q.Limit < 1 {
+				return usageError("--since must be a positive duration and --limit at least 1")
+			}
 			if since > 0 {
 				q.Since = time.Now().Add(-since)
 			}
-			return withStore(cmd, cfgPath, func(_ *config.Config, st state.Store) error {
+			return withStore(cmd, cfgPath, func(cfg *config.Config, st state.Store) error {
+				if q.Channel != "" {
+					if err := provision.CheckChannels(cfg, []string{q.Channel}); err != nil {
+						return err
+					}
+				}
 				entries, err := st.QueryAudit(cmd.Context(), q)
 				if err != nil {
 					return err

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/o365prov/o365prov/internal/config"
+	"github.com/o365prov/o365prov/internal/provision"
 	"github.com/o365prov/o365prov/internal/state"
 	"github.com/spf13/cobra"
 )
@@ -34,11 +35,11 @@ but every object costs a read again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if all == watermark {
-				return &exitError{code: 2, err: fmt.Errorf("give exactly one of --watermark or --all")}
+				return &exitError{code: exitUsage, err: fmt.Errorf("give exactly one of --watermark or --all")}
 			}
 			return withStore(cmd, cfgPath, func(cfg *config.Config, st state.Store) error {
-				if _, ok := cfg.Channel(channel); !ok {
-					return fmt.Errorf("no channel %q in %s", channel, cfg.File)
+				if err := provision.CheckChannels(cfg, []string{channel}); err != nil {
+					return err
 				}
 				if err := st.ResetChannel(cmd.Context(), channel, all); err != nil {
 					return fmt.Errorf("reset channel %s: %w", channel, err)
@@ -63,13 +64,17 @@ but every object costs a read again.`,
 
 func newStatusCmd(a *app) *cobra.Command {
 	var cfgPath string
+	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "status --config FILE",
-		Short: "Show each channel's last cycles, objects, failures and held plans",
+		Use:   "status --config FILE [--json]",
+		Short: "Show each channel's last cycles, objects, failures and held plans, and the app credential's health",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(cmd, cfgPath, func(cfg *config.Config, st state.Store) error {
 				ctx := cmd.Context()
+				if asJSON {
+					return writeStatusJSON(ctx, a.stdout, cfg, st)
+				}
 				tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "CHANNEL\tUSERS\tGROUPS\tFAILING\tLAST CYCLE\tRESULT\tLAST FULL\tHELD PLANS")
 				for _, ch := range cfg.Channels {
@@ -114,11 +119,15 @@ func newStatusCmd(a *app) *cobra.Command {
 					}
 					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", ch.Name, users, groups, len(failing), last, result, full, heldIDs)
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				return printCredentialHealth(ctx, a.stdout, cfg, st, time.Now())
 			})
 		},
 	}
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "configuration file")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print what the console's overview shows, as JSON (the admin API's /api/v1/overview)")
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/o365prov/o365prov/examples"
+	"github.com/o365prov/o365prov/internal/console"
 	"github.com/o365prov/o365prov/internal/engine"
 	"github.com/o365prov/o365prov/internal/faketenant"
 	"github.com/o365prov/o365prov/internal/graph"
@@ -37,6 +38,8 @@ type demoFlags struct {
 	interval   time.Duration
 	once       bool
 	ssoAddr    string
+	console    string
+	auditLog   string
 }
 
 func newDemoCmd(a *app) *cobra.Command {
@@ -59,6 +62,8 @@ the tenant within seconds. Ctrl-C stops it.`,
 	cmd.Flags().DurationVar(&f.interval, "interval", 2*time.Second, "how often the directory is checked for changes")
 	cmd.Flags().BoolVar(&f.once, "once", false, "stop after the first sync")
 	cmd.Flags().StringVar(&f.ssoAddr, "sso", "127.0.0.1:9031", "address of the identity provider (plain HTTP, loopback)")
+	cmd.Flags().StringVar(&f.console, "console", "127.0.0.1:9090", "address of the web console (loopback, no sign-in; empty: no console)")
+	cmd.Flags().StringVar(&f.auditLog, "audit-log", "", "also write every audit entry as a JSON line to this file (- for standard output)")
 	return cmd
 }
 
@@ -79,12 +84,12 @@ func runDemo(ctx context.Context, a *app, f demoFlags) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	ldap, ldapURL, err := startDemoDirectory(ctx, f.ldapAddr)
+	ldap, ldapURL, err := startDemoDirectory(ctx, f.ldapAddr, examples.ContosoLDIF)
 	if err != nil {
 		return err
 	}
 	defer ldap.Close()
-	tenant, tenantURL, err := startDemoTenant(ctx, f.tenantAddr, dir)
+	tenant, tenantURL, err := startDemoTenant(ctx, f.tenantAddr, dir, demoTenantConfig())
 	if err != nil {
 		return err
 	}
@@ -106,11 +111,26 @@ func runDemo(ctx context.Context, a *app, f demoFlags) error {
 	// sync use it at once instead of easing in at 20 writes/s.
 	limits := graph.EntraLimits()
 	limits.WriteBurst = limits.Writes
-	sys, err := provision.Open(ctx, cfg, provision.Options{Logger: log, Progress: newProgress(a.stderr, "first sync"), GraphLimits: &limits})
+	ob, err := newObservability(cfg, f.auditLog, a.stdout, log)
+	if err != nil {
+		return err
+	}
+	defer ob.closeFn()
+	sys, err := provision.Open(ctx, cfg, ob.options(provision.Options{Logger: log, Progress: newProgress(a.stderr, "first sync"), GraphLimits: &limits}))
 	if err != nil {
 		return err
 	}
 	defer sys.Close()
+	r := &engine.Runner{Engines: sys.Engines, Log: log, OnCycle: func(ch string, res *engine.Result, err error) {
+		printDemoCycle(a, ch, res, err)
+	}}
+	if f.console != "" && !f.once {
+		url, err := serveConsole(ctx, sys, r, ob, console.ListenConfig{Addr: f.console}, "", log)
+		if err != nil {
+			return fmt.Errorf("%w (choose another address with --console, or none with --console '')", err)
+		}
+		fmt.Fprintf(a.stdout, "  console:     %s (watch the sync there)\n", url)
+	}
 	e := sys.Engines[0]
 	start := time.Now()
 	res, err := e.Sync(ctx, engine.SyncOptions{Mode: engine.Full})
@@ -118,24 +138,24 @@ func runDemo(ctx context.Context, a *app, f demoFlags) error {
 		return fmt.Errorf("first sync: %w", err)
 	}
 	printDemoSummary(a, res, tenant, time.Since(start))
+	if f.once {
+		// The directory and the tenant stop with the demo: what still
+		// works on its files is reading the state.
+		fmt.Fprintf(a.stdout, "\nThe demo's directory and tenant stop with it. Its state stays in %s:\n  o365prov status --config %s\n  o365prov audit --config %s\n", filepath.Dir(cfgPath), shellQuote(cfgPath), shellQuote(cfgPath))
+		return nil
+	}
 	printDemoNext(a, ldapURL, tenantURL, cfgPath)
 	idpDone, err := startDemoIdP(ctx, a, sys, log, tenantURL)
 	if err != nil {
 		return fmt.Errorf("single sign-on: %w", err)
 	}
 	defer func() { cancel(); _ = idpDone() }()
-	if f.once {
-		return nil
-	}
-	r := &engine.Runner{Engines: sys.Engines, Log: log, OnCycle: func(ch string, res *engine.Result, err error) {
-		printDemoCycle(a, ch, res, err)
-	}}
 	return r.Run(ctx)
 }
 
-func startDemoDirectory(ctx context.Context, addr string) (*ldapserver.Server, string, error) {
+func startDemoDirectory(ctx context.Context, addr string, ldif []byte) (*ldapserver.Server, string, error) {
 	srv, err := ldapserver.New(ldapserver.Options{
-		LDIF: bytes.NewReader(examples.ContosoLDIF), AdminDN: demoAdminDN, AdminPassword: demoAdminPassword,
+		LDIF: bytes.NewReader(ldif), AdminDN: demoAdminDN, AdminPassword: demoAdminPassword,
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("embedded directory: %w", err)
@@ -158,7 +178,8 @@ func (t *demoTenant) Close() error {
 	return t.Tenant.Close()
 }
 
-func startDemoTenant(ctx context.Context, addr, dir string) (*demoTenant, string, error) {
+// demoTenantConfig is the fake tenant the demo runs.
+func demoTenantConfig() faketenant.Config {
 	cfg := faketenant.DemoConfig()
 	// Enough E5 for the generated company's leaders, IT and Legal, and Entra
 	// ID P1 for its researchers.
@@ -168,6 +189,12 @@ func startDemoTenant(ctx context.Context, addr, dir string) (*demoTenant, string
 		}
 	}
 	cfg.SKUs = append(cfg.SKUs, faketenant.SKUConfig{SkuPartNumber: "AAD_PREMIUM", Units: 50})
+	return cfg
+}
+
+// startDemoTenant serves a fake tenant made from cfg over https on addr,
+// writing the CA to trust into dir.
+func startDemoTenant(ctx context.Context, addr, dir string, cfg faketenant.Config) (*demoTenant, string, error) {
 	t, err := faketenant.New(cfg)
 	if err != nil {
 		return nil, "", fmt.Errorf("fake tenant: %w", err)
@@ -265,7 +292,7 @@ func printDemoNext(a *app, ldapURL, tenantURL, cfgPath string) {
 	host := strings.TrimPrefix(ldapURL, "ldap://")
 	fmt.Fprintf(a.stdout, `
 Look at the tenant:   curl -sk %[1]s/_fake/users | head    (or /_fake/groups, /_fake/counters)
-Plan without applying: o365prov plan --config %[2]s
+Plan without applying (in another terminal, while the demo runs): o365prov plan --config %[2]s
 Change the directory, and watch it reach the tenant within seconds:
   ldapmodify -x -H ldap://%[3]s -D '%[4]s' -w '%[5]s' <<'EOF'
   dn: uid=%[6]s,ou=people,dc=contoso,dc=com

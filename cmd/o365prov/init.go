@@ -23,7 +23,7 @@ Without --out the configuration goes to standard output.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			b, err := config.WriteTemplate(typ)
 			if err != nil {
-				return &exitError{code: 2, err: err}
+				return &exitError{code: exitUsage, err: err}
 			}
 			if out == "" || out == "-" {
 				_, err := a.stdout.Write(b)

@@ -85,13 +85,6 @@ func TestVersionPrints(t *testing.T) {
 	}
 }
 
-func TestBadLogFormatIsRefused(t *testing.T) {
-	a := &app{flags: globalFlags{logFormat: "xml", logLevel: "info"}}
-	if _, err := a.logger(); err == nil || !strings.Contains(err.Error(), "text or json") {
-		t.Fatalf("got %v", err)
-	}
-}
-
 func TestCheckReportsABadExpressionWithItsField(t *testing.T) {
 	t.Setenv("O365PROV_CLIENT_SECRET", "x-secret-value")
 	t.Setenv("O365PROV_LDAP_PASSWORD", "x-password-value")
@@ -111,22 +104,5 @@ func TestCheckReportsABadExpressionWithItsField(t *testing.T) {
 	code, _, errOut := runCLI(t, "check", "--config", path)
 	if code != 2 || !strings.Contains(errOut, "channels[0].mapping.user.mail: expression:") || !strings.Contains(errOut, path+":") {
 		t.Fatalf("exit %d:\n%s", code, errOut)
-	}
-}
-
-// TestDemoRunsItsFirstSync runs `o365prov demo --once` as the README says,
-// on free ports, and checks it provisioned the demo company.
-func TestDemoRunsItsFirstSync(t *testing.T) {
-	code, out, errOut := runCLI(t, "demo", "--once", "--ldap", "127.0.0.1:0", "--tenant", "127.0.0.1:0", "--log-level", "warn")
-	if code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
-	for _, want := range []string{"users created:        200", "licences assigned:", "managers set:         199", "groups created:       20", "(0 failed)", "ldapmodify -x -H ldap://"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("demo output lacks %q:\n%s", want, out)
-		}
-	}
-	if strings.Contains(out, "problem:") || strings.Contains(out, "failed:") {
-		t.Errorf("the demo's first sync reported problems:\n%s", out)
 	}
 }

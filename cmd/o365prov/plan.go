@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os/user"
@@ -34,6 +35,11 @@ Subcommands list, show, approve and reject held plans.`,
 				return err
 			}
 			defer sys.Close()
+			// plan reads the tenant: a refused credential is said once,
+			// plainly, rather than as the failure of the first read.
+			if err := sys.Authenticate(cmd.Context()); err != nil {
+				return err
+			}
 			mode := cycleMode(full, verify)
 			for _, e := range sys.Engines {
 				p, err := e.Plan(cmd.Context(), mode)
@@ -47,6 +53,11 @@ Subcommands list, show, approve and reject held plans.`,
 				}
 				if err != nil {
 					return err
+				}
+				if p.Held != "" && !asJSON {
+					if err := printHeldHint(cmd.Context(), a, e, p, cfgPath); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
@@ -70,6 +81,11 @@ func newPlanListCmd(a *app) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(cmd, cfgPath, func(cfg *config.Config, st state.Store) error {
+				if channel != "" {
+					if err := provision.CheckChannels(cfg, []string{channel}); err != nil {
+						return err
+					}
+				}
 				n := 0
 				for _, ch := range cfg.Channels {
 					if channel != "" && ch.Name != channel {
@@ -118,7 +134,13 @@ func newPlanShowCmd(a *app) *cobra.Command {
 				if asJSON {
 					return p.WriteJSON(a.stdout)
 				}
-				return p.WriteTable(a.stdout)
+				if err := p.WriteTable(a.stdout); err != nil {
+					return err
+				}
+				if sp.Status == state.PlanHeld {
+					fmt.Fprintf(a.stdout, "approve with: %s\n", approveCommand(cfgPath, sp.Channel, sp.ID))
+				}
+				return nil
 			})
 		},
 	}
@@ -148,7 +170,10 @@ func newPlanDecideCmd(a *app, verb string) *cobra.Command {
 				if err := decide(cmd.Context(), st, channel, args[0], by, time.Now()); err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "plan %s %sd by %s\n", args[0], verb, by)
+				fmt.Fprintf(a.stdout, "plan %s %s by %s\n", args[0], map[string]string{"approve": "approved", "reject": "rejected"}[verb], by)
+				if verb == "approve" {
+					fmt.Fprintf(a.stdout, "the channel's next cycle applies it: o365prov sync --once --config %s --channel %s\n", shellQuote(cfgPath), shellQuote(channel))
+				}
 				return nil
 			})
 		},
@@ -173,4 +198,20 @@ func withStore(cmd *cobra.Command, cfgPath string, fn func(*config.Config, state
 	}
 	defer st.Close()
 	return fn(cfg, st)
+}
+
+// printHeldHint says how to approve a plan that a cycle would hold. plan
+// stores nothing: when the same plan is already held, its stored id is
+// named; otherwise a cycle must hold it first.
+func printHeldHint(ctx context.Context, a *app, e *engine.Engine, p *engine.Plan, cfgPath string) error {
+	id, err := e.HeldPlanID(ctx, p)
+	if err != nil {
+		return err
+	}
+	if id != "" {
+		fmt.Fprintf(a.stdout, "held as plan %s; approve with: %s\n", id, approveCommand(cfgPath, e.Name(), id))
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "a cycle would hold this plan for approval: `o365prov sync --once --config %s --channel %s` holds it and prints the command that approves it\n", shellQuote(cfgPath), shellQuote(e.Name()))
+	return nil
 }

@@ -26,8 +26,17 @@ type app struct {
 // logger returns a slog.Logger writing to stderr in the chosen format.
 func (a *app) logger() (*slog.Logger, error) {
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(a.flags.logLevel)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", a.flags.logLevel)
+	switch strings.ToLower(a.flags.logLevel) {
+	case "debug":
+		level = slog.LevelDebug
+	case "info", "":
+		level = slog.LevelInfo
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	default:
+		return nil, usageError("--log-level %q is not a log level (allowed: debug, info, warn, error)", a.flags.logLevel)
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	switch strings.ToLower(a.flags.logFormat) {
@@ -36,8 +45,13 @@ func (a *app) logger() (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(a.stderr, opts)), nil
 	default:
-		return nil, fmt.Errorf("--log-format %q: want text or json", a.flags.logFormat)
+		return nil, usageError("--log-format %q is not a log format (allowed: text, json)", a.flags.logFormat)
 	}
+}
+
+// usageError is a bad command line: exit status 2.
+func usageError(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
 }
 
 // subcommands lists the constructors of every command; each lives in its own
@@ -52,6 +66,7 @@ var subcommands = []func(*app) *cobra.Command{
 	newChannelCmd,
 	newStatusCmd,
 	newAuditCmd,
+	newObjectCmd,
 	newDemoCmd,
 	newFakeTenantCmd,
 	newGenLDIFCmd,
@@ -67,6 +82,15 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// The global flags are checked before any command runs, so every
+	// command — version and status too — refuses a bad one.
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		_, err := a.logger()
+		return err
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &exitError{code: exitUsage, err: err}
+	})
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&a.flags.logFormat, "log-format", "text", "log format: text or json")

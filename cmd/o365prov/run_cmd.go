@@ -10,15 +10,19 @@ import (
 )
 
 func newRunCmd(a *app) *cobra.Command {
-	var cfgPath string
+	var cfgPath, auditLog string
 	var cpuProfile *string
 	cmd := &cobra.Command{
 		Use:   "run --config FILE",
 		Short: "Run every active channel on its schedule until interrupted (the daemon)",
 		Long: `Run every active channel: incremental cycles every interval (sooner when the
 directory pushes a change), a full cycle every fullSyncInterval. A failed
-cycle is logged and tried again on the next tick. SIGINT or SIGTERM stops
-after the operations in flight.`,
+cycle is logged and tried again on the next tick. A directory that cannot
+be reached at start is logged for its channel and tried again with backoff
+(1 s doubling to 5 min), so the daemon starts anyway. Every cycle first
+gets a token for the app: a refused credential fails the cycle loudly.
+SIGINT or SIGTERM stops after the operations in flight. Exit status 2: a
+bad configuration; 3: the state store cannot be opened.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			stop, err := startCPUProfile(*cpuProfile)
@@ -30,7 +34,16 @@ after the operations in flight.`,
 			if err != nil {
 				return err
 			}
-			sys, err := openSystem(cmd, a, cfgPath, provision.Options{Logger: log})
+			cfg, err := loadConfig(cfgPath)
+			if err != nil {
+				return err
+			}
+			ob, err := newObservability(cfg, auditLog, a.stdout, log)
+			if err != nil {
+				return err
+			}
+			defer ob.closeFn()
+			sys, err := openLoaded(cmd, a, cfg, ob.options(provision.Options{Logger: log, RetryDirectory: true}))
 			if err != nil {
 				return err
 			}
@@ -42,6 +55,12 @@ after the operations in flight.`,
 				return err
 			}
 			r := &engine.Runner{Engines: sys.Engines, Log: log}
+			if cfg.Console != nil {
+				lc, token := consoleListen(cfg.Console)
+				if _, err := serveConsole(ctx, sys, r, ob, lc, token, log); err != nil {
+					return err
+				}
+			}
 			log.Info("o365prov running", "channels", len(sys.Engines), "config", cfgPath)
 			err = r.Run(ctx)
 			cancel()
@@ -50,6 +69,7 @@ after the operations in flight.`,
 	}
 	cpuProfile = cpuProfileFlag(cmd)
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "configuration file")
+	cmd.Flags().StringVar(&auditLog, "audit-log", "", "also write every audit entry as a JSON line to this file (- for standard output)")
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
 }

@@ -248,7 +248,6 @@ func TestValidationRules(t *testing.T) {
 		{name: "sso PKCS#12 key carries its own certificate", top: "sso: {baseURL: https://sso.contoso.com, loginSource: staff, signingKey: /k.p12, signingCertificate: /c.pem}\n", path: "sso.signingCertificate", message: "not used with a PKCS#12"},
 		{name: "sso signing key and certificate go together", top: "sso: {baseURL: https://sso.contoso.com, loginSource: staff, signingKey: /k.pem}\n", path: "sso.signingKey", message: "go together"},
 		{name: "sso corporate networks are CIDR ranges", top: "sso: {baseURL: https://sso.contoso.com, loginSource: staff, keyEncryptionKey: 0123456789abcdefXYZ, corporateNetworks: [10.0.0.0/8, 10.0.0.1]}\n", path: "sso.corporateNetworks[1]", message: "not an address range"},
-		{name: "the console needs an admin token", top: "console: {listen: 127.0.0.1:9090}\n", path: "console.adminToken", message: "required"},
 		{name: "the console needs TLS beyond loopback", top: "console: {listen: 0.0.0.0:9090, adminToken: 0123456789abcdef0123}\n", path: "console.tls", message: "required when listening"},
 		{name: "the console address must have a port", top: "console: {listen: localhost, adminToken: 0123456789abcdef0123}\n", path: "console.listen", message: "host:port"},
 	}
@@ -423,5 +422,25 @@ func TestTimeScaleIsAcceptedForTheFakeTenant(t *testing.T) {
 	}
 	if cfg.Target.TimeScale != 10 {
 		t.Errorf("timeScale = %v, want 10", cfg.Target.TimeScale)
+	}
+}
+
+func TestAConsoleWithoutATokenIsValidAndWarnedOfBeyondLoopback(t *testing.T) {
+	for _, tt := range []struct {
+		name, listen string
+		warnings     int
+	}{
+		{"on loopback it is quiet", "127.0.0.1:9090", 0},
+		{"on every address it says it keeps to loopback", "0.0.0.0:9090", 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("c.yaml", []byte(minimal+"console: {listen: '"+tt.listen+"'}\n"), testEnv(templateSecrets))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cfg.Warnings) != tt.warnings || (tt.warnings == 1 && !strings.Contains(cfg.Warnings[0].Message, "loopback only")) {
+				t.Fatalf("warnings %v", cfg.Warnings)
+			}
+		})
 	}
 }

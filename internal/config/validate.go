@@ -33,7 +33,7 @@ func validate(c *Config, ps *problemSet) {
 		validateSSO(c, ps)
 	}
 	if c.Console != nil {
-		validateConsole(c.Console, ps)
+		validateConsole(c.Console, ps, ws)
 	}
 	c.Warnings = ws.list
 }

@@ -245,7 +245,7 @@ func channelWarnings(ch *Channel, path string, ws *problemSet) {
 	warn := ws.add
 	o := ch.Options
 	if o.ProvisionDisabledUsers && o.RemoveUserAction == RemoveDelete && o.UserDisableDelete {
-		warn(join(path, "options.provisionDisabledUsers"), "true with removeUserAction delete re-creates deleted users as disabled on their next change (PingFederate advises false)")
+		warn(join(path, "options.provisionDisabledUsers"), "has no effect with removeUserAction delete: as in PingFederate, the remove action applies to users disabled in the directory, so they are deleted from Entra and are neither created nor restored while disabled (set removeUserAction: disable to keep them in Entra, disabled)")
 	}
 	if o.DeleteThreshold.Count == 0 && o.DeleteThreshold.Percent == 0 && o.UserDisableDelete {
 		warn(join(path, "options.deleteThreshold"), "both limits are 0: no plan is ever held for approval, however many users it removes")

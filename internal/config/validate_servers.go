@@ -82,19 +82,24 @@ func validateSSO(c *Config, ps *problemSet) {
 	}
 }
 
-func validateConsole(c *Console, ps *problemSet) {
+func validateConsole(c *Console, ps, ws *problemSet) {
 	checkHostPort(ps, "console.listen", c.Listen)
+	host, _, err := net.SplitHostPort(c.Listen)
 	switch {
 	case !c.AdminToken.IsSet():
-		ps.add("console.adminToken", "required (a random string of at least 16 characters, e.g. ${env:O365PROV_ADMIN_TOKEN})")
+		// Without a token the console has no sign-in, so it listens on
+		// loopback only, whatever the address says.
+		if err == nil && !isLoopback(host) {
+			ws.add("console.adminToken", "not set: the console listens on loopback only, without sign-in, whatever console.listen says (set a random string of at least 16 characters, e.g. ${env:O365PROV_ADMIN_TOKEN})")
+		}
+		checkTLS(ps, "console.tls", c.TLS)
+		return
 	case len(c.AdminToken.Value()) < 16:
 		ps.add("console.adminToken", "too short (at least 16 characters)")
 	}
 	checkTLS(ps, "console.tls", c.TLS)
-	if c.TLS == nil {
-		if host, _, err := net.SplitHostPort(c.Listen); err == nil && !isLoopback(host) {
-			ps.add("console.tls", "required when listening on %q (beyond this machine the admin token must travel over TLS)", c.Listen)
-		}
+	if c.TLS == nil && err == nil && !isLoopback(host) {
+		ps.add("console.tls", "required when listening on %q (beyond this machine the admin token must travel over TLS)", c.Listen)
 	}
 }
 

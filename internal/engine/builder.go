@@ -1,9 +1,5 @@
 package engine
 
-import (
-	"strings"
-)
-
 // builder accumulates a plan's operations and the dependencies between
 // them.
 type builder struct {
@@ -43,19 +39,4 @@ func (b *builder) after(guids ...string) []int {
 // problem records an entry the plan leaves out.
 func (b *builder) problem(kind Kind, guid, dn, format string, args ...any) {
 	b.plan.Problems = append(b.plan.Problems, Problem{Kind: kind, GUID: guid, DN: dn, Reason: sprintf(format, args...)})
-}
-
-// normDN makes DNs comparable: LDAP compares attribute types and (for the
-// usual directory strings) values without regard to case, and ignores the
-// spaces around separators.
-func normDN(dn string) string {
-	parts := strings.Split(dn, ",")
-	for i, p := range parts {
-		if k, v, ok := strings.Cut(p, "="); ok {
-			parts[i] = strings.TrimSpace(k) + "=" + strings.TrimSpace(v)
-		} else {
-			parts[i] = strings.TrimSpace(p)
-		}
-	}
-	return strings.ToLower(strings.Join(parts, ","))
 }

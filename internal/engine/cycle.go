@@ -28,17 +28,24 @@ const (
 // Plan computes what a cycle would do, applying nothing. It reads the
 // directory, state and (to match users and resolve licences) the target.
 func (e *Engine) Plan(ctx context.Context, mode Mode) (*Plan, error) {
+	return e.plan(ctx, mode, nil, false)
+}
+
+// plan is Plan, reading again the objects in recheck (what an approved plan
+// just touched) when the cycle reads only changes, and enumerating the
+// scope when gone (the directory pushed a departure).
+func (e *Engine) plan(ctx context.Context, mode Mode, recheck []touched, gone bool) (*Plan, error) {
 	if mode == Incremental || mode == Reconcile {
 		cs, err := e.store.Channel(ctx, e.ch.Name)
 		if err != nil {
 			return nil, fmt.Errorf("read channel %s: %w", e.ch.Name, err)
 		}
 		if len(cs.Watermark) > 0 {
-			plan, err := e.planIncremental(ctx, cs.Watermark, mode)
+			plan, err := e.planIncremental(ctx, cs.Watermark, mode, recheck, gone)
 			if !errors.Is(err, ErrStaleWatermark) {
 				return plan, err
 			}
-			e.log.Info("directory cannot continue from the watermark; reading everything", "channel", e.ch.Name, "err", err)
+			e.log.Info("directory cannot continue from the watermark; reading everything", "err", err)
 		}
 	}
 	return e.planFull(ctx, mode == Verify)
@@ -100,12 +107,12 @@ func (e *Engine) planFull(ctx context.Context, verify bool) (*Plan, error) {
 
 // planIncremental reads what changed since the watermark, and retries the
 // objects whose last attempt failed.
-func (e *Engine) planIncremental(ctx context.Context, since []byte, mode Mode) (*Plan, error) {
+func (e *Engine) planIncremental(ctx context.Context, since []byte, mode Mode, recheck []touched, gone bool) (*Plan, error) {
 	p, err := e.newPlanner(string(mode))
 	if err != nil {
 		return nil, err
 	}
-	scopeChanged := mode == Reconcile
+	scopeChanged := mode == Reconcile || gone
 	var deleted []string
 	var changedGroups []Entry
 	read := p.readUser(ctx)
@@ -128,6 +135,11 @@ func (e *Engine) planIncremental(ctx context.Context, since []byte, mode Mode) (
 	if err != nil {
 		return nil, abort("read changes", err)
 	}
+	again, err := e.readAgain(ctx, p, read, recheck)
+	if err != nil {
+		return nil, err
+	}
+	changedGroups = append(changedGroups, again...)
 	retried, err := e.retryDue(ctx, p, read)
 	if err != nil {
 		return nil, err
@@ -174,6 +186,10 @@ func (p *planner) readUser(ctx context.Context) func(Entry) error {
 			p.seen[en.GUID] = true
 			return err
 		}
+		if !p.validUser(ctx, su) {
+			p.seen[en.GUID] = true // invalid, not gone: left as it is
+			return nil
+		}
 		p.index(su)
 		return p.planUser(ctx, su)
 	}
@@ -202,7 +218,10 @@ func (e *Engine) retryDue(ctx context.Context, p *planner, read func(Entry) erro
 		switch {
 		case errors.Is(err, ErrNotInSource):
 			// Gone since: the next reconciliation deprovisions it if it
-			// was provisioned; nothing to retry.
+			// was provisioned; one never provisioned is forgotten.
+			if o.GraphID == "" {
+				p.b.plan.Abandoned = append(p.b.plan.Abandoned, Problem{Kind: kind, GUID: o.GUID, DN: o.DN, Reason: "failed, then left the directory's scope before it was provisioned: forgotten"})
+			}
 			continue
 		case err != nil:
 			p.b.problem(kind, o.GUID, o.DN, "could not be read again to retry it: %v", err)
@@ -210,6 +229,36 @@ func (e *Engine) retryDue(ctx context.Context, p *planner, read func(Entry) erro
 		case en.GUID != o.GUID:
 			continue // another entry took the DN; the reconciliation sorts it out
 		case kind == KindGroup:
+			groups = append(groups, en)
+		default:
+			if err := read(en); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return groups, nil
+}
+
+// readAgain reads the objects an approved plan touched, as if they had
+// changed: users are planned at once, groups returned to be planned with
+// the groups that changed. One that cannot be read is reported.
+func (e *Engine) readAgain(ctx context.Context, p *planner, read func(Entry) error, objs []touched) ([]Entry, error) {
+	var groups []Entry
+	for _, o := range objs {
+		if p.seen[o.guid] || (o.kind == KindGroup && !e.groupsEnabled()) {
+			continue
+		}
+		attrs := e.userAttrs()
+		if o.kind == KindGroup {
+			attrs = e.groupAttrs()
+		}
+		en, err := e.source.Lookup(ctx, o.kind, o.dn, attrs)
+		switch {
+		case errors.Is(err, ErrNotInSource), err == nil && en.GUID != o.guid:
+			continue
+		case err != nil:
+			p.b.problem(o.kind, o.guid, o.dn, "could not be read again after the approved plan that touched it: %v", err)
+		case o.kind == KindGroup:
 			groups = append(groups, en)
 		default:
 			if err := read(en); err != nil {

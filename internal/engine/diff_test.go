@@ -195,7 +195,7 @@ func TestPlanTableShowsReasonsAndHold(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, want := range []string{"HELD: would disable 600 objects", "o365prov plan approve --channel staff abc", "jobTitle", "+ENTERPRISEPACK (without SWAY)", "changed in the directory: jobTitle", "2 writes"} {
+	for _, want := range []string{"HELD: would disable 600 objects", "jobTitle", "+ENTERPRISEPACK (without SWAY)", "changed in the directory: jobTitle", "2 writes"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in:\n%s", want, out)
 		}

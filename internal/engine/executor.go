@@ -18,6 +18,14 @@ type Result struct {
 	Blocked   int // not attempted: an operation they depend on failed
 	Writes    int
 	Failures  []OpFailure
+	// Approved are the held plans an operator approved that this cycle
+	// applied, exactly as held, before planning anew.
+	Approved []*Result
+	// Failing is how many of the channel's objects are failed or wait for
+	// an operation that failed, after the cycle: they are retried later,
+	// whether or not their retry was due in this cycle. At most
+	// failingLimit are counted.
+	Failing int
 }
 
 // OpFailure is an operation that failed, and why.

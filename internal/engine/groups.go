@@ -147,12 +147,21 @@ func (e *Engine) planGroupsChanged(ctx context.Context, p *planner, changed []En
 // once every group of the cycle is planned to exist, so nested groups can
 // be members — their memberships.
 func (e *Engine) planGroups(ctx context.Context, p *planner, set *groupSet) error {
-	var adoptable *groupIndex
-	var present []*Entry
+	type mapped struct {
+		g       *Entry
+		desired mapping.Object
+		st      state.Object
+	}
+	var all []mapped
+	var fresh []string
 	for _, g := range set.ordered {
 		desired, err := e.groups.Map(mapping.Entry{DN: g.DN, GUID: g.GUID, RawGUID: g.RawGUID, Enabled: true, Attributes: g.Attributes})
 		if err != nil {
 			p.b.problem(KindGroup, g.GUID, g.DN, "%v", err)
+			continue
+		}
+		if why := invalidFields(e.groupProps(desired), groupRules); why != "" {
+			p.b.problem(KindGroup, g.GUID, g.DN, "invalid: %s; nothing of it is sent to Entra", why)
 			continue
 		}
 		st, err := e.store.Object(ctx, e.ch.Name, state.KindGroup, g.GUID)
@@ -162,8 +171,39 @@ func (e *Engine) planGroups(ctx context.Context, p *planner, set *groupSet) erro
 		case err != nil:
 			return fmt.Errorf("read state of group %s: %w", g.DN, err)
 		}
+		all = append(all, mapped{g, desired, st})
 		if st.GraphID == "" {
+			fresh = append(fresh, g.GUID)
+		}
+	}
+	anchored := e.findAnchored(ctx, fresh)
+	if len(anchored.failed) == len(fresh) {
+		errs := make([]error, 0, len(fresh))
+		for _, g := range fresh {
+			errs = append(errs, anchored.failed[g])
+		}
+		if err := unreachable(errs); err != nil {
+			return err
+		}
+	}
+	var adoptable *groupIndex
+	var present []*Entry
+	for _, m := range all {
+		g, desired, st := m.g, m.desired, m.st
+		if st.GraphID == "" {
+			if err := anchored.failed[g.GUID]; err != nil {
+				p.b.problem(KindGroup, g.GUID, g.DN, "could not be looked up in Entra before creating it (retried later): %v", err)
+				continue
+			}
+			if found := anchored.found[g.GUID]; len(found) > 0 {
+				if !e.planAnchoredGroup(p, g, desired, found) {
+					continue
+				}
+				present = append(present, g)
+				continue
+			}
 			if e.ch.Options.AdoptExistingGroups != "" && adoptable == nil {
+				var err error
 				if adoptable, err = e.indexGroups(ctx); err != nil {
 					return err
 				}
@@ -171,8 +211,13 @@ func (e *Engine) planGroups(ctx context.Context, p *planner, set *groupSet) erro
 			if !e.planNewGroup(p, g, desired, adoptable) {
 				continue
 			}
-		} else if e.ch.Options.GroupUpdate {
-			e.planGroupUpdate(p, g, desired, &st)
+		} else {
+			if e.ch.Options.GroupUpdate {
+				e.planGroupUpdate(p, g, desired, &st)
+			}
+			if st.Applied[keyAnchor] == "" {
+				e.planAnchorMark(p, g, desired.String("displayName"), &st)
+			}
 		}
 		present = append(present, g)
 	}
@@ -182,6 +227,26 @@ func (e *Engine) planGroups(ctx context.Context, p *planner, set *groupSet) erro
 		}
 	}
 	return nil
+}
+
+// planAnchoredGroup links the group o365prov created earlier for g (it
+// carries g's GUID as its source anchor) and writes what differs; false
+// when several carry it and none is chosen.
+func (e *Engine) planAnchoredGroup(p *planner, g *Entry, desired mapping.Object, found []TargetGroup) bool {
+	if len(found) > 1 {
+		p.b.problem(KindGroup, g.GUID, g.DN, "%d groups in Entra carry this entry's source anchor (o365prov created them): not choosing one; delete the extra ones", len(found))
+		return false
+	}
+	write, _ := fieldDiff(desired.Fields, nil, map[string]string{
+		"displayName": canon(found[0].DisplayName), "mailNickname": canon(found[0].MailNickname),
+	}, mappedKinds(e.groups, config.GroupFieldKind))
+	if !e.ch.Options.GroupUpdate {
+		write = map[string]any{}
+	}
+	p.b.add(Op{Type: OpLinkGroup, Kind: KindGroup, GUID: g.GUID, DN: g.DN, Name: desired.String("displayName"), GraphID: found[0].ID,
+		Fields: write, Record: withAnchor(createRecord(graphFields(desired.Fields)), g.GUID), Lifecycle: string(state.LifecycleActive),
+		Reason: "created by o365prov earlier (it carries this entry's source anchor): linked, not created again" + changedList(write)})
+	return true
 }
 
 // groupProps is a group's Graph properties: the mapped fields and the type.
@@ -207,8 +272,9 @@ func (e *Engine) planNewGroup(p *planner, g *Entry, desired mapping.Object, adop
 			write, _ := fieldDiff(desired.Fields, nil, map[string]string{
 				"displayName": canon(found[0].DisplayName), "mailNickname": canon(found[0].MailNickname),
 			}, mappedKinds(e.groups, config.GroupFieldKind))
+			write[AnchorField] = g.GUID // managed from now on: a fresh state finds it by its anchor
 			p.b.add(Op{Type: OpLinkGroup, Kind: KindGroup, GUID: g.GUID, DN: g.DN, Name: name, GraphID: found[0].ID,
-				Fields: write, Record: createRecord(graphFields(desired.Fields)), Lifecycle: string(state.LifecycleActive),
+				Fields: write, Record: withAnchor(createRecord(graphFields(desired.Fields)), g.GUID), Lifecycle: string(state.LifecycleActive),
 				Reason: fmt.Sprintf("adopted: an existing cloud group has %s %q (adoptExistingGroups)", e.ch.Options.AdoptExistingGroups, key)})
 			return true
 		default:
@@ -222,7 +288,7 @@ func (e *Engine) planNewGroup(p *planner, g *Entry, desired mapping.Object, adop
 	}
 	props := e.groupProps(desired)
 	p.b.add(Op{Type: OpCreateGroup, Kind: KindGroup, GUID: g.GUID, DN: g.DN, Name: name, Fields: props,
-		Record: createRecord(graphFields(desired.Fields)), Lifecycle: string(state.LifecycleActive), Reason: "new in the directory"})
+		Record: withAnchor(createRecord(graphFields(desired.Fields)), g.GUID), Lifecycle: string(state.LifecycleActive), Reason: "new in the directory"})
 	return true
 }
 

@@ -61,7 +61,7 @@ func (e *Engine) hold(ctx context.Context) (context.Context, func(), error) {
 				return
 			case <-t.C:
 				if err := e.leases.RenewLease(ctx, name, e.holder, leaseTTL, e.clock()); err != nil {
-					e.log.Error("lost the channel's lease; stopping the cycle", "channel", e.ch.Name, "err", err)
+					e.log.Error("lost the channel's lease; stopping the cycle", "err", err)
 					cancel(fmt.Errorf("lease of channel %s lost: %w", e.ch.Name, err))
 					return
 				}
@@ -72,7 +72,7 @@ func (e *Engine) hold(ctx context.Context) (context.Context, func(), error) {
 		close(done)
 		cancel(nil)
 		if err := e.leases.ReleaseLease(context.WithoutCancel(ctx), name, e.holder); err != nil {
-			e.log.Warn("release the channel's lease", "channel", e.ch.Name, "err", err)
+			e.log.Warn("release the channel's lease", "err", err)
 		}
 	}
 	return ctx, release, nil
@@ -89,7 +89,7 @@ func (e *Engine) takeOverDead(ctx context.Context, name string) bool {
 	}
 	for _, l := range leases {
 		if l.Name == name && l.Holder != e.holder && e.deadHolder(l.Holder) {
-			e.log.Warn("taking over the lease of a process that died", "channel", e.ch.Name, "holder", l.Holder)
+			e.log.Warn("taking over the lease of a process that died", "holder", l.Holder)
 			return e.leases.ReleaseLease(ctx, name, l.Holder) == nil
 		}
 	}

@@ -2,10 +2,10 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
-
-	"golang.org/x/sync/errgroup"
+	"sync"
 
 	"github.com/o365prov/o365prov/internal/config"
 )
@@ -54,62 +54,97 @@ func (p *planner) targetProps() []string {
 
 // matchPending finds, for each user with no object in Entra yet, an
 // existing cloud user (hard match on onPremisesImmutableId, soft match on
-// userPrincipalName) or a deleted one to restore; the rest are created.
+// userPrincipalName) or a deleted one to restore; the rest are created. A
+// lookup that fails fails its user, reported and retried later, not the
+// cycle — unless every lookup failed, which says the tenant cannot be
+// reached.
 func (p *planner) matchPending(ctx context.Context) error {
 	if len(p.pending) == 0 {
 		return nil
 	}
 	deleted := newUserIndex()
+	var deletedErr error
 	if p.ch.Options.RestoreDeletedUsers {
-		if err := p.target.ListDeletedUsers(ctx, func(u TargetUser) error { deleted.add(u); return nil }); err != nil {
-			return fmt.Errorf("list deleted users: %w", err)
-		}
+		deletedErr = p.target.ListDeletedUsers(ctx, func(u TargetUser) error { deleted.add(u); return nil })
 	}
-	var live *userIndex
 	props := p.targetProps()
+	found := make([]*TargetUser, len(p.pending))
+	failed := make([]error, len(p.pending))
+	listed := false
 	if len(p.pending) >= bulkMatchThreshold {
-		live = newUserIndex()
-		if err := p.target.ListUsers(ctx, props, func(u TargetUser) error { live.add(u); return nil }); err != nil {
-			return fmt.Errorf("list users to match: %w", err)
+		live := newUserIndex()
+		if err := p.target.ListUsers(ctx, props, func(u TargetUser) error { live.add(u); return nil }); err == nil {
+			listed = true
+			for i := range p.pending {
+				found[i] = live.find(p.pending[i].desired.String("onPremisesImmutableId"), p.pending[i].desired.String("userPrincipalName"))
+			}
 		}
 	}
-	found := make([]*TargetUser, len(p.pending))
-	if live != nil {
-		for i := range p.pending {
-			found[i] = live.find(p.pending[i].desired.String("onPremisesImmutableId"), p.pending[i].desired.String("userPrincipalName"))
-		}
-	} else if err := p.lookupEach(ctx, props, found); err != nil {
+	if !listed {
+		p.lookupEach(ctx, props, found, failed)
+	}
+	if err := unreachable(failed); err != nil {
 		return err
 	}
 	for i := range p.pending {
 		su := &p.pending[i]
-		p.decideNew(ctx, su, found[i], deleted.find(su.desired.String("onPremisesImmutableId"), ""))
+		switch {
+		case failed[i] != nil:
+			p.b.problem(KindUser, su.entry.GUID, su.entry.DN, "could not be looked up in Entra before creating or linking it (retried later): %v", failed[i])
+		case found[i] == nil && deletedErr != nil:
+			p.b.problem(KindUser, su.entry.GUID, su.entry.DN, "could not read Entra's deleted items to restore it rather than create it (retried later): %v", deletedErr)
+		default:
+			p.decideNew(ctx, su, found[i], deleted.find(su.desired.String("onPremisesImmutableId"), ""))
+		}
 	}
 	p.pending = nil
 	return nil
+}
+
+// unreachableAfter is how many lookups, all failed, say the tenant cannot
+// be reached rather than that some objects could not be read.
+const unreachableAfter = 3
+
+// unreachable fails the cycle when every one of several lookups failed,
+// none of them refused by Entra (a refusal, such as a missing permission,
+// is Entra answering: it fails its objects, reported).
+func unreachable(errs []error) error {
+	if len(errs) < unreachableAfter {
+		return nil
+	}
+	for _, err := range errs {
+		if err == nil || errors.Is(err, ErrRejected) {
+			return nil
+		}
+	}
+	return fmt.Errorf("the tenant cannot be reached: all %d lookups in Entra failed, the first with: %w", len(errs), errs[0])
 }
 
 // lookupParallelism is how many lookups run at once; the Graph client packs
 // them into $batch requests.
 const lookupParallelism = 20
 
-// lookupEach looks every pending user up in the tenant, in parallel.
-func (p *planner) lookupEach(ctx context.Context, props []string, found []*TargetUser) error {
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(lookupParallelism)
+// lookupEach looks every pending user up in the tenant, in parallel; a
+// lookup that fails is recorded in failed.
+func (p *planner) lookupEach(ctx context.Context, props []string, found []*TargetUser, failed []error) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, lookupParallelism)
 	for i := range p.pending {
 		su := &p.pending[i]
-		g.Go(func() error {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
 			iid, upn := su.desired.String("onPremisesImmutableId"), su.desired.String("userPrincipalName")
 			tu, err := p.target.FindUser(ctx, iid, upn, props)
 			if err != nil {
-				return fmt.Errorf("match %s: %w", upn, err)
+				failed[i] = fmt.Errorf("match %s: %w", upn, err)
+				return
 			}
 			found[i] = tu
-			return nil
-		})
+		}()
 	}
-	return g.Wait()
+	wg.Wait()
 }
 
 // decideNew plans a user that has no object in Entra known to state.

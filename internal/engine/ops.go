@@ -217,7 +217,10 @@ func (e *Engine) findAfterCreate(ctx context.Context, iid, upn string) (*TargetU
 }
 
 // createGroup POSTs a group with its first members (at most 20, which
-// Graph takes in the same request).
+// Graph takes in the same request), marked with its source anchor. When the
+// answer was lost or Graph answers that a unique value is taken, the group
+// may be ours from an attempt whose response never arrived: it is looked up
+// by its anchor and linked rather than created twice.
 func (e *Engine) createGroup(ctx context.Context, op *Op, ids *idCache) opResult {
 	r := opResult{op: op, writes: 1}
 	members := make([]string, 0, len(op.Members))
@@ -229,12 +232,25 @@ func (e *Engine) createGroup(ctx context.Context, op *Op, ids *idCache) opResult
 		}
 		members = append(members, mid)
 	}
-	w, err := e.target.CreateGroup(ctx, op.Fields, members)
-	if err != nil {
+	w, err := e.target.CreateGroup(ctx, op.GUID, op.Fields, members)
+	if err == nil {
+		r.graphID, r.request = w.ID, w.RequestID
+		return r
+	}
+	if !errors.Is(err, ErrConflict) && !errors.Is(err, ErrOutcomeUnknown) {
 		r.err = fmt.Errorf("create group %s: %w", op.Name, err)
 		return r
 	}
-	r.graphID, r.request = w.ID, w.RequestID
+	found, lerr := e.findGroupAfterCreate(ctx, op.GUID)
+	switch {
+	case lerr != nil:
+		r.err = fmt.Errorf("create group %s: %w (and looking it up by its source anchor: %v)", op.Name, err, lerr)
+	case found == nil:
+		r.err = fmt.Errorf("create group %s: %w", op.Name, err)
+	default:
+		// The create was applied whole, first members included.
+		r.graphID = found.ID
+	}
 	return r
 }
 

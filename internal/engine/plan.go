@@ -141,6 +141,10 @@ type Plan struct {
 	// Skipped are changes an option turned off (userCreate, userUpdate,
 	// userDisableDelete…): reported, not retried.
 	Skipped []Problem `json:"skipped,omitempty"`
+	// Abandoned are failed objects never provisioned that the directory no
+	// longer has in scope: nothing is left to retry, and applying the plan
+	// forgets them.
+	Abandoned []Problem `json:"abandoned,omitempty"`
 
 	// Population is the number of users the channel manages, the base of
 	// the threshold's percentage.
@@ -199,7 +203,7 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 func (p *Plan) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "Plan %s for channel %s (%s): %s\n", p.ID, p.Channel, p.Mode, p.summary())
 	if p.Held != "" {
-		fmt.Fprintf(w, "HELD: %s\n  approve with: o365prov plan approve --channel %s %s\n", p.Held, p.Channel, p.ID)
+		fmt.Fprintf(w, "HELD: %s\n", p.Held)
 	}
 	if len(p.Ops) > 0 {
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)

@@ -33,6 +33,7 @@ type planner struct {
 	newUsers []Entry
 	pending  []sourceUser // users without a target object yet: matched in bulk
 	skus     *skuCatalog
+	domains  *domainSet
 	managers []managerIntent
 	// sourceKeys are provisioned users by a pingSourceDN that is not their
 	// DN, read from state when a manager is not found otherwise.

@@ -35,6 +35,10 @@ type recorder struct {
 	joins  []membership    // members added, written after the objects
 	leaves []membership    // members removed
 	audits []state.AuditEntry
+	// failed are the objects an operation of this apply failed for: a later
+	// success of another of their operations does not clear the failure,
+	// or what failed would never be retried.
+	failed map[string]bool
 }
 
 // membership is members of a group that state learns about.
@@ -44,7 +48,7 @@ type membership struct {
 }
 
 func (e *Engine) newRecorder(cycle int64) *recorder {
-	return &recorder{e: e, cycle: cycle, objs: map[string]*state.Object{}}
+	return &recorder{e: e, cycle: cycle, objs: map[string]*state.Object{}, failed: map[string]bool{}}
 }
 
 // object returns the object as this group of results left it, reading it
@@ -160,7 +164,10 @@ func (rc *recorder) success(ctx context.Context, r opResult) error {
 	case OpRestoreUser:
 		o.DeletedAt = time.Time{}
 	}
-	o.Status, o.Attempts, o.LastError, o.NextRetry, o.UpdatedAt = state.StatusOK, 0, "", time.Time{}, now
+	o.UpdatedAt = now
+	if !rc.failed[string(op.Kind)+"/"+op.GUID] {
+		o.Status, o.Attempts, o.LastError, o.NextRetry = state.StatusOK, 0, "", time.Time{}
+	}
 	rc.audit(op, "ok", r.request, op.detail())
 	return nil
 }
@@ -192,21 +199,45 @@ func (rc *recorder) failure(ctx context.Context, r opResult) error {
 	if r.graphID != "" && o.GraphID == "" && op.Type == OpCreateUser {
 		o.GraphID = r.graphID
 	}
-	rc.e.fail(o, r.err.Error())
+	key := string(op.Kind) + "/" + op.GUID
+	if rc.failed[key] {
+		// One attempt of the object, however many of its operations failed.
+		o.LastError += "; " + r.err.Error()
+	} else {
+		rc.e.fail(o, r.err.Error())
+		rc.failed[key] = true
+	}
 	rc.audit(op, "failed", requestID(r), r.err.Error())
 	return nil
 }
 
-// blocked marks an operation's object as waiting for a failed one.
+// blocked marks an operation's object as waiting for a failed one. An
+// operation of the failed object itself changes nothing: the object's own
+// failure already holds its retry, and counting its dependents as attempts
+// would push that retry back. Another object waits, without an attempt of
+// its own, and is retried when the failed one is.
 func (rc *recorder) blocked(ctx context.Context, op, failed *Op) error {
 	reason := fmt.Sprintf("%v: %s of %s", errBlocked, failed.Type, failed.Name)
+	rc.audit(op, "skipped", "", reason)
+	if op.Kind == failed.Kind && op.GUID == failed.GUID {
+		return nil
+	}
+	cause, err := rc.object(ctx, failed.Kind, failed.GUID, failed.DN)
+	if err != nil {
+		return err
+	}
 	o, err := rc.object(ctx, op.Kind, op.GUID, op.DN)
 	if err != nil {
 		return err
 	}
-	rc.e.fail(o, reason)
-	o.Status = state.StatusPending
-	rc.audit(op, "skipped", "", reason)
+	if o.Status == state.StatusFailed && !o.NextRetry.IsZero() {
+		return nil // it failed on its own in this apply: that retry stands
+	}
+	o.Status, o.LastError, o.UpdatedAt = state.StatusPending, reason, rc.e.clock()
+	o.NextRetry = cause.NextRetry
+	if o.NextRetry.IsZero() {
+		o.NextRetry = rc.e.clock().Add(retryBase)
+	}
 	return nil
 }
 
@@ -222,6 +253,19 @@ func (rc *recorder) problems(ctx context.Context, plan *Plan) error {
 			return err
 		}
 		rc.e.fail(o, pr.Reason)
+	}
+	if err := rc.skips(ctx, plan); err != nil {
+		return err
+	}
+	for _, a := range plan.Abandoned {
+		o, err := rc.object(ctx, a.Kind, a.GUID, "")
+		if err != nil {
+			return err
+		}
+		if o.GraphID == "" {
+			rc.gone = append(rc.gone, o)
+			rc.forget(a.Kind, a.GUID)
+		}
 	}
 	return rc.flush(ctx)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/o365prov/o365prov/internal/config"
@@ -28,6 +29,27 @@ type Engine struct {
 	leases     Leases
 	holder     string
 	deadHolder func(string) bool
+
+	// gone is set when the directory pushed that an entry left the scope:
+	// the next incremental cycle enumerates the scope.
+	goneMu sync.Mutex
+	gone   bool
+}
+
+// noteGone records that the directory pushed a departure.
+func (e *Engine) noteGone() {
+	e.goneMu.Lock()
+	e.gone = true
+	e.goneMu.Unlock()
+}
+
+// takeGone reports, and clears, a pushed departure.
+func (e *Engine) takeGone() bool {
+	e.goneMu.Lock()
+	defer e.goneMu.Unlock()
+	g := e.gone
+	e.gone = false
+	return g
 }
 
 // Option configures an Engine.
@@ -90,6 +112,8 @@ func New(ch config.Channel, source Source, target Target, store Store, opts ...O
 	for _, o := range opts {
 		o(e)
 	}
+	// Every line the engine logs names its channel, once.
+	e.log = e.log.With("channel", ch.Name)
 	return e, nil
 }
 
@@ -130,7 +154,7 @@ func (e *Engine) newPlanner(mode string) (*planner, error) {
 	return &planner{
 		ch: &e.ch, store: e.store, target: e.target, users: e.users, groups: e.groups, now: e.clock(),
 		b: newBuilder(plan), userByDN: map[string]string{}, managerOf: map[string]string{},
-		seen: map[string]bool{}, provisioned: map[string]bool{}, skus: &skuCatalog{target: e.target},
+		seen: map[string]bool{}, provisioned: map[string]bool{}, skus: &skuCatalog{target: e.target}, domains: &domainSet{target: e.target},
 	}, nil
 }
 

@@ -13,7 +13,16 @@ import (
 // calls fn when something changed and returns when ctx ends; it returns an
 // error wrapping ErrPushUnsupported when the server cannot push.
 type Watcher interface {
-	Watch(ctx context.Context, fn func()) error
+	Watch(ctx context.Context, fn func(Push)) error
+}
+
+// Push is what a directory pushed.
+type Push struct {
+	// Gone: an entry left the scope (deleted, or no longer matching), or
+	// changes may have been missed. Changes cannot report a deletion on
+	// most directories, so the next incremental cycle enumerates the scope
+	// by GUID and deprovisions what is gone.
+	Gone bool
 }
 
 // ErrPushUnsupported is returned by Watch when the directory cannot push.
@@ -30,6 +39,48 @@ type Runner struct {
 	// OnCycle, when set, is told the outcome of every cycle (the console
 	// and the demo use it).
 	OnCycle func(channel string, res *Result, err error)
+
+	mu       sync.Mutex
+	triggers map[string]chan Mode // per running channel: a cycle asked for now
+}
+
+// ErrNotRunning: Trigger named a channel this runner does not run (unknown,
+// inactive, or the runner has not started).
+var ErrNotRunning = errors.New("channel is not run by this process")
+
+// Trigger asks for a cycle of the channel in mode as soon as the running
+// one (if any) ends; the console's "sync now". Going through the runner
+// keeps one cycle per channel at a time in this process. A request made
+// while another waits replaces it.
+func (r *Runner) Trigger(channel string, mode Mode) error {
+	r.mu.Lock()
+	ch, ok := r.triggers[channel]
+	r.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNotRunning, channel)
+	}
+	for {
+		select {
+		case ch <- mode:
+			return nil
+		default:
+		}
+		select { // drop the waiting request for this newer one
+		case <-ch:
+		default:
+		}
+	}
+}
+
+func (r *Runner) triggerOf(channel string) chan Mode {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.triggers == nil {
+		r.triggers = map[string]chan Mode{}
+	}
+	ch := make(chan Mode, 1)
+	r.triggers[channel] = ch
+	return ch
 }
 
 // Run blocks until ctx ends, then returns nil; cycle failures are logged and
@@ -62,13 +113,18 @@ func (r *Runner) runChannel(ctx context.Context, e *Engine) {
 	if w, ok := e.source.(Watcher); ok && e.ch.Source.ChangeDetection.Push != "off" {
 		go r.watch(ctx, e, w, pushed)
 	}
+	asked := r.triggerOf(e.ch.Name)
+	var mode Mode // "": the schedule decides
 	for {
-		r.cycle(ctx, e)
+		r.cycle(ctx, e, mode)
+		mode = ""
 		timer := time.NewTimer(e.ch.Interval)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
 			return
+		case mode = <-asked:
+			timer.Stop()
 		case <-timer.C:
 		case <-pushed:
 			timer.Stop()
@@ -86,7 +142,10 @@ func (r *Runner) runChannel(ctx context.Context, e *Engine) {
 func (r *Runner) watch(ctx context.Context, e *Engine, w Watcher, pushed chan<- struct{}) {
 	backoff := time.Second
 	for ctx.Err() == nil {
-		err := w.Watch(ctx, func() {
+		err := w.Watch(ctx, func(p Push) {
+			if p.Gone {
+				e.noteGone()
+			}
 			select {
 			case pushed <- struct{}{}:
 			default:
@@ -109,17 +168,26 @@ func (r *Runner) watch(ctx context.Context, e *Engine, w Watcher, pushed chan<- 
 	}
 }
 
-// cycle runs one cycle of a channel (the engine takes the channel's lease).
-func (r *Runner) cycle(ctx context.Context, e *Engine) {
-	mode, err := e.dueMode(ctx)
-	if err != nil {
-		r.Log.Error("read channel state", "channel", e.ch.Name, "err", err)
-		return
+// cycle runs one cycle of a channel (the engine takes the channel's
+// lease), in mode, or in the mode its schedule says when mode is "".
+func (r *Runner) cycle(ctx context.Context, e *Engine, mode Mode) {
+	if mode == "" {
+		var err error
+		if mode, err = e.dueMode(ctx); err != nil {
+			r.Log.Error("read channel state", "channel", e.ch.Name, "err", err)
+			return
+		}
 	}
 	start := time.Now()
 	res, err := e.Sync(ctx, SyncOptions{Mode: mode})
 	if r.OnCycle != nil {
 		r.OnCycle(e.ch.Name, res, err)
+	}
+	if res != nil {
+		for _, ar := range res.Approved {
+			r.Log.Info("approved plan applied", "channel", e.ch.Name, "plan", ar.Plan.ID, "ops", len(ar.Plan.Ops),
+				"succeeded", ar.Succeeded, "failed", ar.Failed, "writes", ar.Writes)
+		}
 	}
 	switch {
 	case ctx.Err() != nil:

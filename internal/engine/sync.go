@@ -28,9 +28,11 @@ func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Result, error) {
 		return nil, err
 	}
 	defer release()
+	var approved []*Result
+	var recheck []touched
 	if !opts.DryRun {
-		if err := e.applyApproved(ctx); err != nil {
-			return nil, err
+		if approved, recheck, err = e.applyApproved(ctx); err != nil {
+			return &Result{Approved: approved}, err
 		}
 	}
 	started := e.clock()
@@ -46,7 +48,24 @@ func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Result, error) {
 		return nil, fmt.Errorf("start cycle of %s: %w", e.ch.Name, err)
 	}
 	cycle.ID = id
-	res, err := e.cycle(ctx, opts, &cycle)
+	gone := !opts.DryRun && e.takeGone()
+	res, err := e.cycle(ctx, opts, &cycle, recheck, gone)
+	if err != nil && gone {
+		e.noteGone() // not applied: the next cycle looks again
+	}
+	if len(approved) > 0 {
+		if res == nil {
+			res = &Result{}
+		}
+		res.Approved = approved
+	}
+	if res != nil && !opts.DryRun {
+		if n, ferr := e.failing(ctx); ferr == nil {
+			res.Failing = n
+		} else if err == nil {
+			err = ferr
+		}
+	}
 	cycle.Finished = e.clock()
 	if err != nil {
 		cycle.Error = err.Error()
@@ -66,13 +85,45 @@ func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Result, error) {
 	return res, err
 }
 
-func (e *Engine) cycle(ctx context.Context, opts SyncOptions, cycle *state.Cycle) (*Result, error) {
-	plan, err := e.Plan(ctx, opts.Mode)
+// Authenticator is a Target that can prove it may still act on the tenant
+// (its credential still gets a token). A cycle checks it before planning,
+// so a wrong or expired credential fails every cycle, even one with
+// nothing to write.
+type Authenticator interface {
+	Authenticate(ctx context.Context) error
+}
+
+// failingLimit caps the count of failing objects a result reports.
+const failingLimit = 10000
+
+// failing counts the channel's objects whose last attempt failed, due for
+// a retry or not.
+func (e *Engine) failing(ctx context.Context) (int, error) {
+	never := e.clock().AddDate(100, 0, 0)
+	objs, err := e.store.DueRetries(ctx, e.ch.Name, never, failingLimit)
+	if err != nil {
+		return 0, fmt.Errorf("count failing objects of %s: %w", e.ch.Name, err)
+	}
+	return len(objs), nil
+}
+
+func (e *Engine) cycle(ctx context.Context, opts SyncOptions, cycle *state.Cycle, recheck []touched, gone bool) (*Result, error) {
+	if a, ok := e.target.(Authenticator); ok {
+		if err := a.Authenticate(ctx); err != nil {
+			return nil, err
+		}
+	}
+	plan, err := e.plan(ctx, opts.Mode, recheck, gone)
 	if err != nil {
 		return nil, err
 	}
 	cycle.PlanID = plan.ID
 	cycle.Stats = plan.Counts()
+	if plan.Mode == string(Full) && cycle.Kind == string(Incremental) {
+		// No watermark yet (or a stale one): the cycle read everything,
+		// and is recorded as what it was.
+		cycle.Kind = string(Full)
+	}
 	if opts.DryRun {
 		return &Result{Plan: plan}, nil
 	}
@@ -143,33 +194,51 @@ func (e *Engine) holdPlan(ctx context.Context, plan *Plan) error {
 	if err := e.store.PutPlan(ctx, sp); err != nil {
 		return fmt.Errorf("store held plan %s: %w", plan.ID, err)
 	}
-	e.log.Warn("plan held for approval", "channel", e.ch.Name, "plan", plan.ID, "reason", plan.Held)
+	e.log.Warn("plan held for approval", "plan", plan.ID, "reason", plan.Held)
 	return fmt.Errorf("%w: %s (plan %s)", ErrHeld, plan.Held, plan.ID)
 }
 
-// applyApproved applies, exactly as it was approved, a held plan an
-// operator approved, then commits its watermark.
-func (e *Engine) applyApproved(ctx context.Context) error {
+// applyApproved applies a held plan an operator approved, less the
+// deprovisions whose reason has gone since (reported), then commits its
+// watermark. It returns what each applied, and what the plans touched, for
+// the cycle that follows to read again.
+func (e *Engine) applyApproved(ctx context.Context) ([]*Result, []touched, error) {
 	approved, err := e.store.Plans(ctx, e.ch.Name, state.PlanApproved)
 	if err != nil {
-		return fmt.Errorf("read approved plans of %s: %w", e.ch.Name, err)
+		return nil, nil, fmt.Errorf("read approved plans of %s: %w", e.ch.Name, err)
 	}
+	var results []*Result
+	var recheck []touched
 	for _, sp := range approved {
 		var plan Plan
 		if err := json.Unmarshal(sp.Body, &plan); err != nil {
-			return fmt.Errorf("decode approved plan %s: %w", sp.ID, err)
+			return results, nil, fmt.Errorf("decode approved plan %s: %w", sp.ID, err)
+		}
+		dropped, err := e.recheckApproved(ctx, &plan)
+		if err != nil {
+			return results, nil, err // the plan stays approved for the next cycle
+		}
+		for _, d := range dropped {
+			e.log.Warn("deprovision dropped from an approved plan", "channel", e.ch.Name, "plan", sp.ID, "dn", d.DN, "reason", d.Reason)
 		}
 		plan.Mode = "approved"
 		cycle := state.Cycle{Channel: e.ch.Name, Kind: "approved", Started: e.clock(), Result: "running", PlanID: sp.ID}
 		id, err := e.store.StartCycle(ctx, cycle)
 		if err != nil {
-			return fmt.Errorf("start cycle of %s: %w", e.ch.Name, err)
+			return results, nil, fmt.Errorf("start cycle of %s: %w", e.ch.Name, err)
 		}
 		cycle.ID = id
 		res, err := e.apply(ctx, &plan, id)
+		if res != nil {
+			results = append(results, res)
+		}
 		cycle.Finished, cycle.Result, cycle.Stats = e.clock(), "ok", plan.Counts()
+		cycle.Stats["dropped"] = len(dropped)
 		if err == nil && (res.Failed > 0 || res.Blocked > 0) {
 			cycle.Result = "partial"
+		}
+		if err == nil {
+			err = e.audit(ctx, id, dropped)
 		}
 		if err == nil {
 			err = e.commit(ctx, &plan)
@@ -184,10 +253,45 @@ func (e *Engine) applyApproved(ctx context.Context) error {
 			err = ferr
 		}
 		if err != nil {
-			return fmt.Errorf("apply approved plan %s: %w", sp.ID, err)
+			return results, nil, fmt.Errorf("apply approved plan %s: %w", sp.ID, err)
 		}
+		recheck = append(recheck, touchedBy(&plan, dropped)...)
+	}
+	return results, recheck, nil
+}
+
+// audit records operations dropped from an approved plan.
+func (e *Engine) audit(ctx context.Context, cycle int64, dropped []Problem) error {
+	if len(dropped) == 0 {
+		return nil
+	}
+	entries := make([]state.AuditEntry, len(dropped))
+	for i, d := range dropped {
+		entries[i] = state.AuditEntry{Time: e.clock(), Channel: e.ch.Name, Cycle: cycle, Kind: stateKind(d.Kind), GUID: d.GUID, DN: d.DN,
+			Operation: "dropped", Result: "skipped", Detail: d.Reason}
+	}
+	if err := e.store.Audit(ctx, entries...); err != nil {
+		return fmt.Errorf("audit operations dropped from an approved plan: %w", err)
 	}
 	return nil
+}
+
+// HeldPlanID is the id under which a plan with the same operations is held
+// for approval, or "" when none is: `plan` prints what a cycle would do,
+// and only a cycle stores a plan it holds.
+func (e *Engine) HeldPlanID(ctx context.Context, plan *Plan) (string, error) {
+	held, err := e.store.Plans(ctx, e.ch.Name, state.PlanHeld)
+	if err != nil {
+		return "", fmt.Errorf("read held plans of %s: %w", e.ch.Name, err)
+	}
+	fp := fingerprint(plan)
+	for _, h := range held {
+		var old Plan
+		if json.Unmarshal(h.Body, &old) == nil && fingerprint(&old) == fp {
+			return h.ID, nil
+		}
+	}
+	return "", nil
 }
 
 // fingerprint identifies a plan by its operations, not its id or time.

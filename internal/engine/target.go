@@ -15,7 +15,13 @@ type Target interface {
 	FindUser(ctx context.Context, immutableID, upn string, props []string) (*TargetUser, error)
 	ListDeletedUsers(ctx context.Context, fn func(TargetUser) error) error
 	ListGroups(ctx context.Context, fn func(TargetGroup) error) error
+	// FindGroups returns the groups that carry sourceID as their source
+	// anchor: the groups o365prov created for that directory entry.
+	FindGroups(ctx context.Context, sourceID string) ([]TargetGroup, error)
 	SKUs(ctx context.Context) ([]SKU, error)
+	// VerifiedDomains lists the tenant's verified domain names: the only
+	// domains a userPrincipalName may be in.
+	VerifiedDomains(ctx context.Context) ([]string, error)
 
 	CreateUser(ctx context.Context, props map[string]any) (WriteResult, error)
 	UpdateUser(ctx context.Context, id string, props map[string]any) (WriteResult, error)
@@ -24,8 +30,9 @@ type Target interface {
 	AssignLicense(ctx context.Context, id string, add []Assignment, remove []string) (WriteResult, error)
 	SetManager(ctx context.Context, id, managerID string) (WriteResult, error)
 	RemoveManager(ctx context.Context, id string) (WriteResult, error)
-	// CreateGroup creates a group with up to 20 first members.
-	CreateGroup(ctx context.Context, props map[string]any, memberIDs []string) (WriteResult, error)
+	// CreateGroup creates a group with up to 20 first members, marked with
+	// sourceID as its source anchor (read back by FindGroups).
+	CreateGroup(ctx context.Context, sourceID string, props map[string]any, memberIDs []string) (WriteResult, error)
 	UpdateGroup(ctx context.Context, id string, props map[string]any) (WriteResult, error)
 	DeleteGroup(ctx context.Context, id string) (WriteResult, error)
 	AddMembers(ctx context.Context, groupID string, memberIDs []string) (WriteResult, error)
@@ -55,6 +62,9 @@ type TargetGroup struct {
 	ID           string
 	DisplayName  string
 	MailNickname string
+	// SourceID is the source anchor o365prov wrote when it created the
+	// group; empty for a group it did not create.
+	SourceID string
 }
 
 // SKU is a subscribed licence with its plans.

@@ -22,49 +22,54 @@ func (p *planner) planUser(ctx context.Context, su *sourceUser) error {
 	st := su.state
 	switch {
 	case st == nil || st.GraphID == "" || st.Lifecycle == state.LifecycleNone:
-		if !su.enabled && !o.ProvisionDisabledUsers {
+		if !su.enabled && !p.keepsDisabled() {
 			return nil
 		}
 		p.pending = append(p.pending, *su)
 		return nil
 	case st.Lifecycle == state.LifecycleDeleted:
 		return p.planDeleted(ctx, su)
-	case !su.enabled && o.UserDisableDelete:
+	case !su.enabled:
+		// Disabled in the directory: the remove action applies, as in
+		// PingFederate. A user kept disabled in Entra is still kept up to
+		// date, so it comes back with current data when enabled again.
 		p.deprovision(KindUser, st, "disabled in the directory")
-		return nil
-	case !su.enabled && st.Lifecycle == state.LifecycleActive:
-		// deprovision reports that userDisableDelete keeps it enabled;
-		// its attributes are still kept up to date.
-		p.deprovision(KindUser, st, "disabled in the directory")
-		if o.UserUpdate {
-			p.updateUser(ctx, su, st.Applied, OpUpdateUser, "changed in the directory")
+		if o.UserDisableDelete && o.RemoveUserAction == config.RemoveDelete {
+			return nil
 		}
+		p.updateOrSkip(ctx, su, "changed in the directory (disabled there)")
 		return nil
 	case st.Lifecycle == state.LifecycleDisabled && su.enabled:
 		if !o.UserUpdate {
-			p.skip(su, "enabled again in the directory, but userUpdate is off, so it stays disabled")
+			p.skipOnce(KindUser, su.state, su.entry.GUID, su.entry.DN, "enableUser skipped: enabled again in the directory, but userUpdate is off, so it stays disabled")
 			return nil
 		}
 		p.updateUser(ctx, su, st.Applied, OpEnableUser, "enabled again in the directory")
 		return nil
 	default:
-		if !o.UserUpdate {
-			return nil
-		}
 		reason := "changed in the directory"
 		if p.targetByID != nil {
 			reason = "differs between the directory and Entra (verify)"
 		}
-		p.updateUser(ctx, su, st.Applied, OpUpdateUser, reason)
+		p.updateOrSkip(ctx, su, reason)
 		return nil
 	}
+}
+
+// keepsDisabled reports whether users disabled in the directory have an
+// account in Entra: provisionDisabledUsers creates them disabled, unless
+// the remove action deletes disabled users (then creating one would only
+// have it deleted again).
+func (p *planner) keepsDisabled() bool {
+	o := p.ch.Options
+	return o.ProvisionDisabledUsers && !(o.UserDisableDelete && o.RemoveUserAction == config.RemoveDelete)
 }
 
 // planDeleted handles a user o365prov deleted that is back in scope.
 func (p *planner) planDeleted(ctx context.Context, su *sourceUser) error {
 	o := p.ch.Options
 	st := su.state
-	if !su.enabled && !o.ProvisionDisabledUsers {
+	if !su.enabled && !p.keepsDisabled() {
 		return nil
 	}
 	if o.RestoreDeletedUsers && p.now.Sub(st.DeletedAt) < restoreWindow {
@@ -108,7 +113,11 @@ func (p *planner) updateUser(ctx context.Context, su *sourceUser, applied map[st
 func (p *planner) deprovision(kind Kind, st *state.Object, reason string) {
 	o := p.ch.Options
 	if !o.UserDisableDelete {
-		p.b.plan.Skipped = append(p.b.plan.Skipped, Problem{Kind: kind, GUID: st.GUID, DN: st.DN, Reason: reason + ", but userDisableDelete is off"})
+		action := "disableUser"
+		if o.RemoveUserAction == config.RemoveDelete {
+			action = "deleteUser"
+		}
+		p.skipOnce(kind, st, st.GUID, st.DN, action+" skipped: "+reason+", but userDisableDelete is off")
 		return
 	}
 	name := st.Applied["userPrincipalName"]

@@ -269,6 +269,7 @@ func knownPermissions() map[string]bool {
 		"LicenseAssignment.ReadWrite.All": true,
 		"Domain.Read.All":                 true, "Domain.ReadWrite.All": true,
 		"Domain-InternalFederation.ReadWrite.All": true,
+		"Application.Read.All":                    true, "Application.ReadWrite.OwnedBy": true, "Application.ReadWrite.All": true,
 	}
 }
 

@@ -312,6 +312,9 @@ func normalizeProps(sch *schema, in map[string]any) (map[string]any, error) {
 	for k, v := range in {
 		p, ok := sch.lookup(k)
 		if !ok {
+			p, ok = sch.ext.restore(sch.resource, k)
+		}
+		if !ok {
 			return nil, fmt.Errorf("unknown property %q", k)
 		}
 		val, msg := coerce(p, v)

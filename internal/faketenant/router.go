@@ -37,8 +37,9 @@ func (rt *router) add(method, template string, perms []string, ru int, h func(*r
 	rt.routes = append(rt.routes, &route{method: method, pattern: pat, template: template, handler: h, perms: perms, ru: ru, write: write, metered: true})
 }
 
-// keySegment matches the users('upn') form of graph.md §1.2.
-var keySegment = regexp.MustCompile(`^([A-Za-z.]+)\('(.*)'\)$`)
+// keySegment matches the users('upn') form of graph.md §1.2, and the
+// applications(appId='…') alternate key.
+var keySegment = regexp.MustCompile(`^([A-Za-z.]+)\((?:appId=)?'(.*)'\)$`)
 
 // splitPath turns an escaped Graph path into decoded segments, expanding
 // users('x') into users, x.

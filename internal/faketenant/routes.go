@@ -66,6 +66,7 @@ func (t *Tenant) buildRouter() *router {
 	rt.add(post, "/v1.0/directory/deletedItems/{id}/restore", permWriteDeleted, 1, t.restoreDeletedItem)
 	rt.add(get, "/v1.0/directoryObjects/{id}", permReadDirObjects, 1, t.getDirectoryObject)
 
+	rt.add(get, "/v1.0/applications", []string{"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}, 1, t.listApplications)
 	rt.add(get, "/v1.0/domains", permReadDomains, 1, t.listDomains)
 	rt.add(get, "/v1.0/domains/{id}", permReadDomains, 1, t.getDomain)
 	rt.add(patch, "/v1.0/domains/{id}", permWriteDomains, 1, t.patchDomain)
@@ -75,6 +76,8 @@ func (t *Tenant) buildRouter() *router {
 	rt.add(patch, "/v1.0/domains/{id}/federationConfiguration/{fedId}", permWriteDomains, 1, t.patchFederation)
 	rt.add(del, "/v1.0/domains/{id}/federationConfiguration/{fedId}", permWriteDomains, 1, t.deleteFederation)
 	rt.add(get, "/v1.0/organization", permReadOrg, 1, t.listOrganization)
+
+	t.addExtensionRoutes(rt)
 
 	rt.add(post, "/v1.0/$batch", nil, 0, t.serveBatch)
 	rt.routes[len(rt.routes)-1].metered = false

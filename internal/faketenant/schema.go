@@ -68,6 +68,7 @@ type schema struct {
 	entitySet string // users
 	props     []propDef
 	byName    map[string]*propDef
+	ext       *extensionRegistry // directory extensions registered at run time
 }
 
 func newSchema(odataType, resource, entitySet string, props []propDef) *schema {
@@ -82,6 +83,9 @@ func newSchema(odataType, resource, entitySet string, props []propDef) *schema {
 // lookup finds a property case-insensitively, as Graph does.
 func (s *schema) lookup(name string) (*propDef, bool) {
 	p, ok := s.byName[strings.ToLower(name)]
+	if !ok {
+		return s.ext.lookup(s.resource, name)
+	}
 	return p, ok
 }
 

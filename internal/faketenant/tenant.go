@@ -31,6 +31,8 @@ type Tenant struct {
 	userSch  *schema
 	groupSch *schema
 	router   *router
+	// extensions are the directory extensions apps registered.
+	extensions *extensionRegistry
 
 	mu  sync.RWMutex
 	dir *directory
@@ -77,6 +79,8 @@ func New(cfg Config) (*Tenant, error) {
 		return nil, fmt.Errorf("fake tenant directory: %w", err)
 	}
 	t.userSch, t.groupSch = userSchema(), groupSchema()
+	t.extensions = newExtensionRegistry()
+	t.userSch.ext, t.groupSch.ext = t.extensions, t.extensions
 	t.router = t.buildRouter()
 	t.stats = newStats()
 	t.signin = newSigninState()

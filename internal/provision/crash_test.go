@@ -57,14 +57,16 @@ func crashChild(path string) int {
 
 // TestACrashAtAnyMomentLosesNothing kills o365prov (SIGKILL, no cleanup)
 // at random points of its first sync, many times, changing the directory
-// between runs, then lets it finish: every user must exist once, with the
-// latest attributes, one licence and the right manager.
+// between runs (titles, and users disabled there), then lets it finish:
+// every user must exist once, with the latest attributes, one licence and
+// the right manager, disabled users included, and every group once with
+// its members.
 func TestACrashAtAnyMomentLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the crash test re-runs o365prov many times; skipped with -short")
 	}
 	const users = 200
-	w := newWorld(t, withLDIF(orgLDIF(users)))
+	w := newWorld(t, withLDIF(orgLDIF(users)+crashGroups(users)), withSource(groupsScope))
 	w.sys.Close() // the children own the state from here
 	path := filepath.Join(w.dir, "o365prov.yaml")
 	if err := os.WriteFile(path, []byte(w.yaml), 0o600); err != nil {
@@ -72,6 +74,7 @@ func TestACrashAtAnyMomentLosesNothing(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	titles := map[int]string{}
+	disabled := map[int]bool{}
 	kills := 0
 	var progress []string // users/writes in the tenant after each kill
 	for run := 0; run < 15; run++ {
@@ -79,6 +82,11 @@ func TestACrashAtAnyMomentLosesNothing(t *testing.T) {
 			i := rng.IntN(users)
 			titles[i] = fmt.Sprintf("Title v%d", run)
 			w.modify(userDN(i), ldapserver.Replace("title", titles[i]))
+		}
+		if run%3 == 1 {
+			i := 3 + rng.IntN(users-3) // not a manager
+			disabled[i] = true
+			w.modify(userDN(i), ldapserver.Replace("nsAccountLock", "true"))
 		}
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
@@ -123,6 +131,25 @@ func TestACrashAtAnyMomentLosesNothing(t *testing.T) {
 		t.Errorf("after the crashes and a complete run, a full cycle still plans %d operations: %+v", len(res.Plan.Ops), res.Plan.Ops)
 	}
 	checkTenantMatchesOrg(t, w, users, titles)
+	for i := range disabled {
+		if w.mustUser(userUPN(i)).AccountEnabled {
+			t.Errorf("user %d, disabled in the directory, is enabled in the tenant", i)
+		}
+	}
+	checkCounts(t, countTenant(w), tenantCounts{users: users, groups: users / 20, memberships: users, licences: users, managers: users - 1})
+}
+
+// crashGroups puts the users in groups of 20.
+func crashGroups(users int) string {
+	var ldif strings.Builder
+	for g := 0; g < users/20; g++ {
+		var members []string
+		for i := g * 20; i < (g+1)*20; i++ {
+			members = append(members, userDN(i))
+		}
+		ldif.WriteString(groupLDIF(fmt.Sprintf("Crew%02d", g), members...))
+	}
+	return ldif.String()
 }
 
 // checkTenantMatchesOrg checks every user of orgLDIF is in the tenant once,

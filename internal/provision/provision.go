@@ -42,6 +42,25 @@ type Options struct {
 	// Settle is how long references to a new object wait for Entra's
 	// replicas (0: the engine's default).
 	Settle time.Duration
+	// RetryDirectory keeps a channel whose directory cannot be reached at
+	// start: its cycles try again, with backoff, and fail until it answers
+	// (the daemon). Without it Open fails.
+	RetryDirectory bool
+	// Metrics observes the Graph client (the console's monitor).
+	Metrics graph.Metrics
+	// WrapStore, when set, wraps the opened store; everything uses the
+	// wrapped one (the console observes audit entries and cycles so).
+	WrapStore func(state.Store) state.Store
+	// ChannelProgress, when set, gives each channel's engine its own
+	// progress report, alongside Progress.
+	ChannelProgress func(channel string) engine.Progress
+}
+
+func (o Options) clock() func() time.Time {
+	if o.Clock != nil {
+		return o.Clock
+	}
+	return time.Now
 }
 
 // System is an assembled o365prov: close it when done.
@@ -50,22 +69,26 @@ type System struct {
 	Store   state.Store
 	Graph   *graph.Client
 	Engines []*engine.Engine
-	dirs    []*directory.Directory
+	dirs    []*lazyDirectory
+	cred    *credentialCheck
+	sources map[string]*source // by channel: the console reads entries through them
+	tokens  graph.TokenSource  // for the console's readiness check
 }
 
-// OpenStore opens the configured state store.
+// OpenStore opens the configured state store. A store that cannot be
+// opened is a *PeerError saying what state.dsn needs.
 func OpenStore(ctx context.Context, s config.State) (state.Store, error) {
 	switch s.Driver {
 	case "sqlite":
 		st, err := sqlite.Open(ctx, s.DSN.Value())
 		if err != nil {
-			return nil, fmt.Errorf("open state: %w", err)
+			return nil, stateError(s, err)
 		}
 		return st, nil
 	case "postgres":
 		st, err := postgres.Open(ctx, s.DSN.Value())
 		if err != nil {
-			return nil, fmt.Errorf("open state: %w", err)
+			return nil, stateError(s, err)
 		}
 		return st, nil
 	default:
@@ -75,42 +98,57 @@ func OpenStore(ctx context.Context, s config.State) (state.Store, error) {
 
 // Open assembles the system. Each channel's directory is connected and
 // bound here, so an unreachable server or a refused bind is reported at
-// start with the channel's name.
-func Open(ctx context.Context, cfg *config.Config, o Options) (sys *System, err error) {
+// start with the channel's name, as a *PeerError that says what to do
+// (unless o.RetryDirectory, when the channel keeps trying). A channel asked
+// for that does not exist is an error wrapping ErrNoChannel.
+func Open(ctx context.Context, cfg *config.Config, o Options) (*System, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	sys = &System{Config: cfg}
-	defer func() {
-		if err != nil {
-			sys.Close()
-			sys = nil
-		}
-	}()
-	if sys.Store, err = OpenStore(ctx, cfg.State); err != nil {
+	if err := CheckChannels(cfg, o.Channels); err != nil {
 		return nil, err
 	}
-	gopts := graph.Options{HTTPClient: o.HTTPClient, MaxThreads: maxThreads(cfg), Logger: o.Logger.With("component", "graph"), Limits: o.GraphLimits}
+	sys := &System{Config: cfg}
+	if err := sys.open(ctx, o); err != nil {
+		// Close what was opened before the failure; the failure is what
+		// the caller needs to hear of.
+		_ = sys.Close()
+		return nil, err
+	}
+	return sys, nil
+}
+
+func (s *System) open(ctx context.Context, o Options) error {
+	cfg := s.Config
+	var err error
+	if s.Store, err = OpenStore(ctx, cfg.State); err != nil {
+		return err
+	}
+	if o.WrapStore != nil {
+		s.Store = o.WrapStore(s.Store)
+	}
+	if s.tokens, err = tokenSource(cfg, &o); err != nil {
+		return err
+	}
+	gopts := graph.Options{HTTPClient: o.HTTPClient, MaxThreads: maxThreads(cfg), Timeout: graphTimeout(cfg), Logger: o.Logger.With("component", "graph"), Limits: o.GraphLimits, Metrics: o.Metrics, Tokens: s.tokens}
 	if o.GraphRetry != nil {
 		gopts.Retry = *o.GraphRetry
 	}
-	if sys.Graph, err = graph.New(cfg.Target, gopts); err != nil {
-		return nil, fmt.Errorf("graph client: %w", err)
+	if s.Graph, err = graph.New(cfg.Target, gopts); err != nil {
+		return fmt.Errorf("graph client: %w", err)
 	}
+	s.cred = &credentialCheck{c: s.Graph, store: s.Store, target: cfg.Target, now: o.clock(), log: o.Logger}
 	for _, ch := range cfg.Channels {
 		if !wanted(ch.Name, o.Channels) {
 			continue
 		}
-		e, err := sys.openChannel(ctx, ch, o)
+		e, err := s.openChannel(ctx, ch, o)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		sys.Engines = append(sys.Engines, e)
+		s.Engines = append(s.Engines, e)
 	}
-	if len(o.Channels) > 0 && len(sys.Engines) != len(o.Channels) {
-		return nil, fmt.Errorf("no channel named %v in %s", o.Channels, cfg.File)
-	}
-	return sys, nil
+	return nil
 }
 
 func (s *System) openChannel(ctx context.Context, ch config.Channel, o Options) (*engine.Engine, error) {
@@ -123,27 +161,43 @@ func (s *System) openChannel(ctx context.Context, ch config.Channel, o Options) 
 			src.problem(p)
 		}),
 	}
-	d, err := directory.Open(ctx, ch.Source, dopts...)
-	if err != nil {
-		return nil, fmt.Errorf("channel %s: %w", ch.Name, err)
+	src.dir = &lazyDirectory{
+		log:  log,
+		now:  o.clock(),
+		open: func(ctx context.Context) (*directory.Directory, error) { return OpenDirectory(ctx, ch, dopts...) },
 	}
-	src.d = d
-	s.dirs = append(s.dirs, d)
-	eopts := []engine.Option{engine.WithLogger(log), engine.WithLeases(s.Store, holderName(), deadHolder)}
+	s.dirs = append(s.dirs, src.dir)
+	if s.sources == nil {
+		s.sources = map[string]*source{}
+	}
+	s.sources[ch.Name] = src
+	if _, err := src.dir.get(ctx); err != nil {
+		if !o.RetryDirectory {
+			return nil, err
+		}
+		log.Error("directory not usable at start; the channel keeps trying", "err", err, "retry_in", src.dir.retryIn())
+	}
+	eopts := []engine.Option{engine.WithLogger(o.Logger), engine.WithLeases(s.Store, holderName(), deadHolder)}
 	if o.Clock != nil {
 		eopts = append(eopts, engine.WithClock(o.Clock))
 	}
-	if o.Progress != nil {
-		eopts = append(eopts, engine.WithProgress(o.Progress))
+	if p := progressFor(ch.Name, o); p != nil {
+		eopts = append(eopts, engine.WithProgress(p))
 	}
 	if o.Settle > 0 {
 		eopts = append(eopts, engine.WithSettle(o.Settle))
 	}
-	e, err := engine.New(ch, src, target{c: s.Graph}, s.Store, eopts...)
+	e, err := engine.New(ch, src, target{c: s.Graph, cred: s.cred, anchors: &anchors{c: s.Graph, appID: s.Config.Target.ClientID}}, s.Store, eopts...)
 	if err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// Authenticate gets a token for the app, as every cycle does first; a
+// refusal is a *PeerError with Entra's reason and the fix.
+func (s *System) Authenticate(ctx context.Context) error {
+	return s.cred.authenticate(ctx)
 }
 
 // Engine returns a channel's engine.
@@ -160,7 +214,7 @@ func (s *System) Engine(name string) (*engine.Engine, bool) {
 func (s *System) Close() error {
 	var errs []error
 	for _, d := range s.dirs {
-		errs = append(errs, d.Close())
+		errs = append(errs, d.close())
 	}
 	if s.Graph != nil {
 		errs = append(errs, s.Graph.Close())

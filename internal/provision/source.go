@@ -12,7 +12,7 @@ import (
 
 // source is the engine's view of a channel's directory.
 type source struct {
-	d      *directory.Directory
+	dir    *lazyDirectory
 	groups bool // the channel provisions groups
 	// skip receives, during a read, the entries the directory skipped (no
 	// usable GUID, an unparsable status): the engine must know them, or it
@@ -61,19 +61,31 @@ func toEntry(e directory.Entry) engine.Entry {
 }
 
 func (s *source) Users(ctx context.Context, attrs []string, fn func(engine.Entry) error) error {
+	d, err := s.dir.get(ctx)
+	if err != nil {
+		return err
+	}
 	defer s.reading(skippedEntry(fn))()
-	_, err := s.d.Users(ctx, attrs, func(e directory.Entry) error { return fn(toEntry(e)) })
+	_, err = d.Users(ctx, attrs, func(e directory.Entry) error { return fn(toEntry(e)) })
 	return err
 }
 
 func (s *source) Groups(ctx context.Context, attrs []string, fn func(engine.Entry) error) error {
+	d, err := s.dir.get(ctx)
+	if err != nil {
+		return err
+	}
 	defer s.reading(skippedEntry(fn))()
-	_, err := s.d.Groups(ctx, attrs, func(e directory.Entry) error { return fn(toEntry(e)) })
+	_, err = d.Groups(ctx, attrs, func(e directory.Entry) error { return fn(toEntry(e)) })
 	return err
 }
 
 func (s *source) Watermark(ctx context.Context) ([]byte, error) {
-	w, err := s.d.Watermark(ctx)
+	d, err := s.dir.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w, err := d.Watermark(ctx)
 	return []byte(w), err
 }
 
@@ -81,7 +93,11 @@ func (s *source) Watermark(ctx context.Context) ([]byte, error) {
 // taken before either read, so a change landing between the two is read
 // again next time rather than missed.
 func (s *source) Changes(ctx context.Context, since []byte, attrs []string, fn func(engine.Change) error) ([]byte, error) {
-	next, err := s.d.Watermark(ctx)
+	d, err := s.dir.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	next, err := d.Watermark(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read the directory's position: %w", err)
 	}
@@ -97,7 +113,7 @@ func (s *source) Changes(ctx context.Context, since []byte, attrs []string, fn f
 		done := s.reading(func(dn, reason string) error {
 			return fn(engine.Change{Kind: changed, Entry: engine.Entry{DN: dn, Skip: reason}})
 		})
-		_, err := s.d.Changes(ctx, k, directory.Watermark(since), attrs, func(c directory.Change) error {
+		_, err := d.Changes(ctx, k, directory.Watermark(since), attrs, func(c directory.Change) error {
 			return fn(toChange(c))
 		})
 		done()
@@ -127,21 +143,36 @@ func toChange(c directory.Change) engine.Change {
 // Enumerate reports an entry skipped for a bad GUID with an empty GUID, so
 // the engine keeps what it knows at that DN.
 func (s *source) Enumerate(ctx context.Context, kind engine.Kind, fn func(guid, dn string) error) error {
+	d, err := s.dir.get(ctx)
+	if err != nil {
+		return err
+	}
 	defer s.reading(func(dn, _ string) error { return fn("", dn) })()
-	return s.d.Enumerate(ctx, kindOf(kind), fn)
+	return d.Enumerate(ctx, kindOf(kind), fn)
 }
 
 func (s *source) Lookup(ctx context.Context, kind engine.Kind, dn string, attrs []string) (engine.Entry, error) {
-	e, err := s.d.Lookup(ctx, kindOf(kind), dn, attrs)
+	d, err := s.dir.get(ctx)
+	if err != nil {
+		return engine.Entry{}, err
+	}
+	e, err := d.Lookup(ctx, kindOf(kind), dn, attrs)
 	if errors.Is(err, directory.ErrNotFound) || errors.Is(err, directory.ErrNotInScope) {
 		return engine.Entry{}, fmt.Errorf("%w: %w", engine.ErrNotInSource, err)
 	}
 	return toEntry(e), err
 }
 
-// Watch forwards the directory's pushed changes as wake-ups.
-func (s *source) Watch(ctx context.Context, fn func()) error {
-	err := s.d.Watch(ctx, func(directory.Event) { fn() })
+// Watch forwards the directory's pushed changes as wake-ups, saying when
+// an entry left the scope (a syncrepl delete or present phase, an AD
+// tombstone) or changes may have been missed: Changes reports no deletion
+// on most directories, so the engine then enumerates the scope.
+func (s *source) Watch(ctx context.Context, fn func(engine.Push)) error {
+	d, err := s.dir.get(ctx)
+	if err != nil {
+		return err
+	}
+	err = d.Watch(ctx, func(ev directory.Event) { fn(engine.Push{Gone: ev.Gone || ev.Missed}) })
 	if errors.Is(err, directory.ErrPushUnsupported) {
 		return fmt.Errorf("%w: %w", engine.ErrPushUnsupported, err)
 	}

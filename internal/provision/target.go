@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"strings"
 
 	"github.com/o365prov/o365prov/internal/engine"
@@ -15,7 +14,16 @@ import (
 // Graph's errors into the engine's sentinels, so the engine decides on a
 // conflict or a lost answer without knowing Graph.
 type target struct {
-	c *graph.Client
+	c       *graph.Client
+	cred    *credentialCheck
+	anchors *anchors
+}
+
+// Authenticate proves, before a cycle plans, that the app can still get a
+// token: a wrong or expired secret fails the cycle even when it has
+// nothing to write.
+func (t target) Authenticate(ctx context.Context) error {
+	return t.cred.authenticate(ctx)
 }
 
 // userSelect is what a user listing or lookup always reads besides the
@@ -79,18 +87,6 @@ func (t target) ListDeletedUsers(ctx context.Context, fn func(engine.TargetUser)
 			tu.AccountEnabled = enabled
 		}
 		if err := fn(tu); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (t target) ListGroups(ctx context.Context, fn func(engine.TargetGroup) error) error {
-	for g, err := range t.c.ListGroups(ctx, graph.Query{Select: []string{"id", "displayName", "mailNickname"}, Top: 999}) {
-		if err != nil {
-			return fmt.Errorf("list groups: %w", err)
-		}
-		if err := fn(engine.TargetGroup{ID: g.ID, DisplayName: g.DisplayName, MailNickname: g.MailNickname}); err != nil {
 			return err
 		}
 	}
@@ -175,22 +171,6 @@ func (t target) SetManager(ctx context.Context, id, managerID string) (engine.Wr
 
 func (t target) RemoveManager(ctx context.Context, id string) (engine.WriteResult, error) {
 	return t.write(ctx, graph.RemoveManagerRequest(id), "remove manager of "+id)
-}
-
-func (t target) CreateGroup(ctx context.Context, props map[string]any, memberIDs []string) (engine.WriteResult, error) {
-	if len(memberIDs) > 0 {
-		refs := make([]string, len(memberIDs))
-		for i, id := range memberIDs {
-			refs[i] = t.c.ObjectRef(id)
-		}
-		props = maps.Clone(props)
-		props["members@odata.bind"] = refs
-	}
-	return t.create(ctx, graph.CreateGroupRequest(graph.Properties(props)), "create group")
-}
-
-func (t target) UpdateGroup(ctx context.Context, id string, props map[string]any) (engine.WriteResult, error) {
-	return t.write(ctx, graph.PatchGroupRequest(id, graph.Properties(props)), "patch group "+id)
 }
 
 func (t target) DeleteGroup(ctx context.Context, id string) (engine.WriteResult, error) {

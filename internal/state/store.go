@@ -69,7 +69,8 @@ type Store interface {
 	// recorded as CycleRunning.
 	StartCycle(ctx context.Context, c Cycle) (int64, error)
 	// FinishCycle records the end of cycle c.ID: Finished, Result, Stats,
-	// PlanID and Error. ErrNotFound if there is no such cycle.
+	// PlanID, Error and, when set, Kind (an incremental cycle that had to
+	// read everything is a full one). ErrNotFound if there is no such cycle.
 	FinishCycle(ctx context.Context, c Cycle) error
 	// Cycles returns up to limit cycles, newest first.
 	Cycles(ctx context.Context, channel string, limit int) ([]Cycle, error)

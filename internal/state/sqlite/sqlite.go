@@ -174,10 +174,15 @@ func (s *Store) open(ctx context.Context, o options) error {
 	s.w.SetMaxIdleConns(1)
 	s.w.SetConnMaxLifetime(0)
 	s.w.SetConnMaxIdleTime(0)
-	if err := s.checkWAL(ctx); err != nil {
-		return err
-	}
-	if err := upgrade(ctx, s.w); err != nil {
+	// Another process opening the file at the same moment may be switching
+	// it to WAL or creating the schema: do both one process at a time.
+	err = lockFile(ctx, s.path, func() error {
+		if err := s.checkWAL(ctx); err != nil {
+			return err
+		}
+		return upgrade(ctx, s.w)
+	})
+	if err != nil {
 		return err
 	}
 	if s.r, err = sql.Open("sqlite", s.dsn(o, false)); err != nil {

@@ -35,8 +35,8 @@ func (s *Store) FinishCycle(ctx context.Context, c state.Cycle) error {
 		return fmt.Errorf("finish cycle: %w", err)
 	}
 	err := mustAffect(s.exec(ctx, `
-		UPDATE cycles SET finished = $1, result = $2, stats = $3, plan_id = $4, error = $5 WHERE id = $6`,
-		s.time(c.Finished), c.Result, counts(c.Stats), c.PlanID, c.Error, c.ID))
+		UPDATE cycles SET finished = $1, result = $2, stats = $3, plan_id = $4, error = $5, kind = COALESCE(NULLIF($6, ''), kind) WHERE id = $7`,
+		s.time(c.Finished), c.Result, counts(c.Stats), c.PlanID, c.Error, c.Kind, c.ID))
 	if err != nil {
 		return fmt.Errorf("finish cycle %d: %w", c.ID, err)
 	}
