@@ -145,6 +145,29 @@ func TestDemoFederatesAndSignsIn(t *testing.T) {
 			t.Fatal("a password is in the audit log")
 		}
 	})
+	t.Run("a rich client's password grant goes through the WS-Trust endpoint federate configured", func(t *testing.T) {
+		tenant := start[:strings.Index(start, "/login?")]
+		grant := func(pw string) (int, string) {
+			resp, err := newBrowser().c.PostForm(tenant+"/contoso.com/oauth2/v2.0/token", url.Values{"grant_type": {"password"},
+				"client_id": {"0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"}, "scope": {"User.Read"}, "username": {user}, "password": {pw}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		if code, body := grant(password); code != http.StatusOK || !strings.Contains(body, `"access_token"`) {
+			t.Fatalf("%d %s", code, body)
+		}
+		if code, body := grant("not-the-password"); code != http.StatusBadRequest || !strings.Contains(body, "AADSTS50126") {
+			t.Fatalf("%d %s", code, body)
+		}
+		code, stdout, _ := runCLI(t, "audit", "--config", cfgPath, "--operation", "signIn")
+		if code != 0 || !regexp.MustCompile(`signIn\s+ok\s+uid=\S+\s+`+regexp.QuoteMeta(user)+` from 127.0.0.1 by wstrust1.3`).MatchString(stdout) {
+			t.Fatalf("the audit log lacks the WS-Trust sign-in:\n%s", stdout)
+		}
+	})
 	t.Run("federate --show says the tenant matches", func(t *testing.T) {
 		code, stdout, stderr := runCLI(t, "federate", "--config", cfgPath, "--domain", "contoso.com", "--show")
 		if code != 0 || !strings.Contains(stdout, "The tenant matches this configuration.") {

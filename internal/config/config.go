@@ -269,6 +269,9 @@ type SSO struct {
 	SignResponse bool `yaml:"signResponse"`
 	// Organisation is the name shown on the login page.
 	Organisation string `yaml:"organisation"`
+	// CorporateNetworks are the client address ranges (CIDR) whose
+	// sign-ins carry insidecorporatenetwork=true.
+	CorporateNetworks []string `yaml:"corporateNetworks"`
 }
 
 // Console is the web console, admin API and /metrics.

@@ -247,6 +247,7 @@ func TestValidationRules(t *testing.T) {
 		{name: "sso needs a key encryption key for a generated key", top: "sso: {baseURL: https://sso.contoso.com, loginSource: staff}\n", path: "sso.keyEncryptionKey", message: "required when signingKey is not set"},
 		{name: "sso PKCS#12 key carries its own certificate", top: "sso: {baseURL: https://sso.contoso.com, loginSource: staff, signingKey: /k.p12, signingCertificate: /c.pem}\n", path: "sso.signingCertificate", message: "not used with a PKCS#12"},
 		{name: "sso signing key and certificate go together", top: "sso: {baseURL: https://sso.contoso.com, loginSource: staff, signingKey: /k.pem}\n", path: "sso.signingKey", message: "go together"},
+		{name: "sso corporate networks are CIDR ranges", top: "sso: {baseURL: https://sso.contoso.com, loginSource: staff, keyEncryptionKey: 0123456789abcdefXYZ, corporateNetworks: [10.0.0.0/8, 10.0.0.1]}\n", path: "sso.corporateNetworks[1]", message: "not an address range"},
 		{name: "the console needs TLS beyond loopback", top: "console: {listen: 0.0.0.0:9090, adminToken: 0123456789abcdef0123}\n", path: "console.tls", message: "required when listening"},
 		{name: "the console address must have a port", top: "console: {listen: localhost, adminToken: 0123456789abcdef0123}\n", path: "console.listen", message: "host:port"},
 	}

@@ -202,6 +202,7 @@ channels:
 #   loginAttribute: userPrincipalName      # what people type (default: userPrincipalName on AD, mail elsewhere)
 #   relayStates: [https://www.office.com/] # targets an IdP-initiated sign-in may name
 #   behindProxy: false                     # true: a TLS-terminating proxy is in front
+#   corporateNetworks: [10.0.0.0/8]        # sign-ins from here carry insidecorporatenetwork=true
 #   tls: {certificate: /etc/o365prov/sso.crt, key: /etc/o365prov/sso.key}
 
 # The web console, admin API and /metrics.

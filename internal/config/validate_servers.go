@@ -2,6 +2,7 @@ package config
 
 import (
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -67,6 +68,11 @@ func validateSSO(c *Config, ps *problemSet) {
 	if s.TLS == nil && !s.BehindProxy {
 		if host, _, err := net.SplitHostPort(s.Listen); err == nil && !isLoopback(host) {
 			ps.add("sso.tls", "required when listening on %q (passwords must travel over TLS); or set behindProxy: true when a TLS-terminating proxy is in front", s.Listen)
+		}
+	}
+	for i, n := range s.CorporateNetworks {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			ps.add(index("sso.corporateNetworks", i), "%q is not an address range (CIDR, e.g. 10.0.0.0/8 or 2001:db8::/32)", n)
 		}
 	}
 	for i, r := range s.RelayStates {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,6 +42,10 @@ type Config struct {
 	// Logger receives operational messages; nil discards them. Secrets are
 	// never logged.
 	Logger *slog.Logger `yaml:"-"`
+	// FederationClient is what the tenant fetches a federated domain's MEX
+	// and posts WS-Trust with (the password grant); nil means
+	// http.DefaultClient.
+	FederationClient *http.Client `yaml:"-"`
 
 	baseDir string
 }

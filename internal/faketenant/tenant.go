@@ -122,6 +122,12 @@ func (t *Tenant) serveLoginHost(w http.ResponseWriter, r *http.Request) {
 		t.serveLoginSrf(rec, r)
 	case r.URL.Path == "/common/discovery/instance":
 		t.serveInstanceDiscovery(rec, r)
+	case len(segs) == 3 && segs[0] == "common" && strings.EqualFold(segs[1], "userrealm"):
+		template = "/common/userrealm/{upn}"
+		t.serveUserRealm(rec, r, segs[2])
+	case len(segs) == 4 && segs[1] == "oauth2" && segs[2] == "v2.0" && segs[3] == "token" && isUserGrant(r):
+		template = "/{tenant}/oauth2/v2.0/token"
+		t.serveUserToken(rec, r, segs[0])
 	case len(segs) == 4 && segs[1] == "oauth2" && segs[2] == "v2.0" && segs[3] == "token":
 		template = "/{tenant}/oauth2/v2.0/token"
 		t.serveToken(rec, r, segs[0])

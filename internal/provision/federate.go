@@ -37,6 +37,9 @@ func DesiredFederation(cfg *config.Config, keys sso.Keys, domain, protocol strin
 	switch protocol {
 	case "wsFed":
 		f.PassiveSignInURI, f.SignOutURI = base+"/idp/prp.wsf", base+"/idp/prp.wsf"
+		// Rich clients (MSAL's password grant) and Entra itself find the
+		// WS-Trust endpoint through MEX (docs/sso.md, "Rich clients").
+		f.ActiveSignInURI, f.MetadataExchangeURI = base+sso.ActivePath, base+sso.MEXPath
 	case "saml":
 		f.PassiveSignInURI, f.SignOutURI = base+"/idp/SSO.saml2", base+"/idp/SLO.saml2"
 	default:

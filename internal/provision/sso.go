@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -98,10 +99,16 @@ func SSOOptions(cfg *config.Config) sso.Options {
 	if org == "" && len(s.Domains) > 0 {
 		org = s.Domains[0]
 	}
+	var corp []netip.Prefix
+	for _, n := range s.CorporateNetworks {
+		if p, err := netip.ParsePrefix(n); err == nil { // config validation refused the rest
+			corp = append(corp, p.Masked())
+		}
+	}
 	return sso.Options{
 		BaseURL: s.BaseURL, Issuer: s.Issuer, Protocols: s.Protocols, ReplyURLs: s.ReplyURLs, RelayStates: s.RelayStates,
 		SessionLifetime: s.SessionLifetime, SecureCookies: s.TLS != nil || s.BehindProxy || strings.HasPrefix(s.BaseURL, "https://"),
-		TrustProxy: s.BehindProxy, SignResponse: s.SignResponse, Organisation: org,
+		TrustProxy: s.BehindProxy, SignResponse: s.SignResponse, Organisation: org, CorporateNetworks: corp,
 	}
 }
 

@@ -3,6 +3,7 @@ package sso
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/beevik/etree"
@@ -20,7 +21,12 @@ const (
 	nsAddressing = "http://www.w3.org/2005/08/addressing"
 	nsWSU        = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 
-	claimsUPN         = "http://schemas.xmlsoap.org/claims"
+	claimsUPN    = "http://schemas.xmlsoap.org/claims"
+	claimsMS     = "http://schemas.microsoft.com/claims"
+	claimsMS2012 = "http://schemas.microsoft.com/ws/2012/01"
+	// amrPassword is the authnmethodsreferences value for a password, as
+	// AD FS sends it.
+	amrPassword       = "http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password"
 	claimsImmutableID = "http://schemas.microsoft.com/LiveID/Federation/2008/05"
 
 	amPassword        = "urn:oasis:names:tc:SAML:1.0:am:password"
@@ -51,6 +57,10 @@ type Grant struct {
 	Now          time.Time
 	Lifetime     time.Duration // validity after Now
 	Skew         time.Duration // NotBefore is Now-Skew
+	// InsideCorporateNetwork says the person signed in from one of the
+	// corporate networks (Options.CorporateNetworks); Entra's Conditional
+	// Access reads it as a trusted location.
+	InsideCorporateNetwork bool
 }
 
 // tokenBuilder makes signed assertions.
@@ -82,6 +92,8 @@ func (b tokenBuilder) saml11(g Grant) (*etree.Element, error) {
 	subject11(st, g.Identity.ImmutableID)
 	attr11(st, "UPN", claimsUPN, g.Identity.UPN)
 	attr11(st, "ImmutableID", claimsImmutableID, g.Identity.ImmutableID)
+	attr11(st, "insidecorporatenetwork", claimsMS2012, strconv.FormatBool(g.InsideCorporateNetwork))
+	attr11(st, "authnmethodsreferences", claimsMS, amrPassword)
 	as := a.CreateElement("saml:AuthenticationStatement")
 	as.CreateAttr("AuthenticationMethod", amPassword)
 	as.CreateAttr("AuthenticationInstant", xmlTime(g.AuthnInstant))
@@ -108,8 +120,20 @@ func attr11(parent *etree.Element, name, ns, value string) {
 // the wresult of a WS-Federation sign-in response.
 func rstr(assertion *etree.Element, g Grant) (string, error) {
 	doc := etree.NewDocument()
-	r := doc.CreateElement("t:RequestSecurityTokenResponse")
-	r.CreateAttr("xmlns:t", nsTrust)
+	doc.SetRoot(rstrElement(assertion, g, trust2005))
+	s, err := doc.WriteToString()
+	if err != nil {
+		return "", fmt.Errorf("write RSTR: %w", err)
+	}
+	return s, nil
+}
+
+// rstrElement is the RequestSecurityTokenResponse of either WS-Trust
+// version around a SAML 1.1 assertion: the passive profile's wresult and
+// the active profile's SOAP answer are the same token.
+func rstrElement(assertion *etree.Element, g Grant, v trustVersion) *etree.Element {
+	r := etree.NewElement("t:RequestSecurityTokenResponse")
+	r.CreateAttr("xmlns:t", v.ns)
 	lt := r.CreateElement("t:Lifetime")
 	c := lt.CreateElement("wsu:Created")
 	c.CreateAttr("xmlns:wsu", nsWSU)
@@ -123,14 +147,10 @@ func rstr(assertion *etree.Element, g Grant) (string, error) {
 	epr.CreateAttr("xmlns:wsa", nsAddressing)
 	epr.CreateElement("wsa:Address").SetText(MicrosoftOnline)
 	r.CreateElement("t:RequestedSecurityToken").AddChild(assertion)
-	r.CreateElement("t:TokenType").SetText("urn:oasis:names:tc:SAML:1.0:assertion")
-	r.CreateElement("t:RequestType").SetText("http://schemas.xmlsoap.org/ws/2005/02/trust/Issue")
-	r.CreateElement("t:KeyType").SetText("http://schemas.xmlsoap.org/ws/2005/05/identity/NoProofKey")
-	s, err := doc.WriteToString()
-	if err != nil {
-		return "", fmt.Errorf("write RSTR: %w", err)
-	}
-	return s, nil
+	r.CreateElement("t:TokenType").SetText(nsSAML11)
+	r.CreateElement("t:RequestType").SetText(v.ns + "/Issue")
+	r.CreateElement("t:KeyType").SetText(v.bearer)
+	return r
 }
 
 // saml2Target is where and to what a SAML 2.0 Response answers.

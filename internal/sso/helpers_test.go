@@ -114,6 +114,7 @@ type harnessConfig struct {
 	protocol string // wsFed or saml
 	opts     func(*Options)
 	fed      func(*faketenant.FederationSpec)
+	tls      bool // both servers on HTTPS (MSAL wants an https authority)
 }
 
 func newHarness(t testing.TB, hc harnessConfig) *harness {
@@ -129,8 +130,11 @@ func newHarness(t testing.TB, hc harnessConfig) *harness {
 	}
 	h.keys = Keys{Current: cur}
 	var tenantH, idpH swapHandler
-	h.tsrv = httptest.NewServer(&tenantH)
-	h.isrv = httptest.NewServer(&idpH)
+	if hc.tls {
+		h.tsrv, h.isrv = httptest.NewTLSServer(&tenantH), httptest.NewTLSServer(&idpH)
+	} else {
+		h.tsrv, h.isrv = httptest.NewServer(&tenantH), httptest.NewServer(&idpH)
+	}
 	t.Cleanup(h.tsrv.Close)
 	t.Cleanup(h.isrv.Close)
 
@@ -141,12 +145,16 @@ func newHarness(t testing.TB, hc harnessConfig) *harness {
 	spec := &faketenant.FederationSpec{
 		DisplayName: "o365prov test", IssuerURI: h.isrv.URL, PassiveSignInURI: passive,
 		SignOutURI: passive, SigningCertificate: cur.CertBase64(), PreferredAuthenticationProtocol: hc.protocol,
+		ActiveSignInURI: h.isrv.URL + ActivePath, MetadataExchangeURI: h.isrv.URL + MEXPath,
 	}
 	if hc.fed != nil {
 		hc.fed(spec)
 	}
 	cfg := faketenant.DemoConfig()
 	cfg.Throttling.Profile = "off"
+	// httptest's TLS servers share one certificate, so the tenant's
+	// client trusts the identity provider too.
+	cfg.FederationClient = h.tsrv.Client()
 	cfg.Domains = append(cfg.Domains, faketenant.DomainConfig{Name: "fed.contoso.com", Federation: spec})
 	if h.tenant, err = faketenant.New(cfg); err != nil {
 		t.Fatal(err)

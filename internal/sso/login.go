@@ -1,7 +1,6 @@
 package sso
 
 import (
-	"context"
 	"crypto/subtle"
 	"errors"
 	"net/http"
@@ -38,26 +37,16 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.d.Clock.Now()
-	if err := s.limit.check(r.Context(), login, addr, now); err != nil {
-		ev.Reason = "locked out by o365prov after repeated failures"
-		if !errors.Is(err, errLockedOut) {
-			ev.Reason = "lockout check failed: " + err.Error()
-		}
-		s.audit(r.Context(), ev)
+	id, err := s.checkPassword(r.Context(), ev, password)
+	if errors.Is(err, errLockedOut) {
 		s.retry(w, r, flowID, f, "Too many failed sign-ins.", " Wait a few minutes, then try again.", http.StatusTooManyRequests)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), authTimeout)
-	id, err := s.d.Directory.Authenticate(ctx, login, password)
-	cancel()
 	if err != nil {
-		s.refuse(w, r, flowID, f, ev, err)
+		s.refuse(w, r, flowID, f, err)
 		return
 	}
 	_ = s.d.Store.DeleteItem(r.Context(), "flow:"+flowID)
-	if err := s.limit.succeed(r.Context(), login); err != nil {
-		s.d.Log.Error("clear failed sign-ins", "err", err)
-	}
 	ss := session{Identity: id, AuthnInstant: now, Login: login}
 	if err := s.startSession(w, r, ss); err != nil {
 		s.d.Log.Error("start session", "err", err)
@@ -91,35 +80,24 @@ func (s *Server) retry(w http.ResponseWriter, r *http.Request, flowID string, f 
 	s.showLogin(w, r, f, msg, hint, status)
 }
 
-// refuse answers a failed password check: each reason its own message; a
-// wrong password and an unknown user alike.
-func (s *Server) refuse(w http.ResponseWriter, r *http.Request, flowID string, f flow, ev Event, err error) {
-	ev.Reason = err.Error()
+// refuse answers a failed password check (checkPassword has counted and
+// audited it): each reason its own message; a wrong password and an
+// unknown user alike.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, flowID string, f flow, err error) {
 	switch {
 	case errors.Is(err, ErrInvalidCredentials):
-		if ferr := s.limit.fail(r.Context(), ev.Login, ev.From, s.d.Clock.Now()); ferr != nil {
-			s.d.Log.Error("count failed sign-in", "err", ferr)
-		}
-		s.audit(r.Context(), ev)
 		s.retry(w, r, flowID, f, "Your user name or password is incorrect.", " Check them and try again.", http.StatusUnauthorized)
 		return
 	case errors.Is(err, ErrAccountDisabled):
-		s.audit(r.Context(), ev)
 		s.problem(w, http.StatusForbidden, "Account disabled", "Your account is disabled.", "Contact your IT help desk to have it enabled.")
 	case errors.Is(err, ErrAccountLocked):
-		s.audit(r.Context(), ev)
 		s.problem(w, http.StatusForbidden, "Account locked", "Your account is locked in the directory.", "Wait for it to unlock, or contact your IT help desk.")
 	case errors.Is(err, ErrPasswordExpired):
-		s.audit(r.Context(), ev)
 		s.problem(w, http.StatusForbidden, "Password expired", "Your password has expired.", "Change it the way your organisation provides (for example at a workstation), then sign in again.")
 	case errors.Is(err, ErrNotProvisioned):
-		s.audit(r.Context(), ev)
 		s.problem(w, http.StatusForbidden, "No Microsoft 365 account", "Your account is not set up for Microsoft 365.",
 			"Your password is right, but Microsoft 365 does not have an account for you yet (or no longer). Contact your IT help desk.")
 	default:
-		ev.Reason = "directory unavailable: " + err.Error()
-		s.audit(r.Context(), ev)
-		s.d.Log.Error("check password", "login", ev.Login, "err", err)
 		s.problem(w, http.StatusServiceUnavailable, "Sign-in is unavailable", "Sign-in is unavailable right now.", "Please try again in a few minutes.")
 	}
 	_ = s.d.Store.DeleteItem(r.Context(), "flow:"+flowID)

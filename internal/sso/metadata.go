@@ -111,20 +111,20 @@ func (s *Server) signedDocument(el *etree.Element) ([]byte, error) {
 }
 
 func (s *Server) serveSAML2Metadata(w http.ResponseWriter, _ *http.Request) {
-	s.serveXML(w, s.SAML2Metadata)
+	s.serveXML(w, "application/samlmetadata+xml", s.SAML2Metadata)
 }
 
 func (s *Server) serveWSFedMetadata(w http.ResponseWriter, _ *http.Request) {
-	s.serveXML(w, s.WSFedMetadata)
+	s.serveXML(w, "application/samlmetadata+xml", s.WSFedMetadata)
 }
 
-func (s *Server) serveXML(w http.ResponseWriter, build func() ([]byte, error)) {
+func (s *Server) serveXML(w http.ResponseWriter, contentType string, build func() ([]byte, error)) {
 	b, err := build()
 	if err != nil {
 		s.d.Log.Error("metadata", "err", err)
 		http.Error(w, "metadata unavailable", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/samlmetadata+xml")
+	w.Header().Set("Content-Type", contentType)
 	_, _ = w.Write(b)
 }

@@ -1,7 +1,9 @@
 // Package sso is o365prov's identity provider for Microsoft 365: people
 // sign in to Entra ID with their directory password through WS-Federation
 // (passive, SAML 1.1 tokens, at PingFederate's /idp/prp.wsf) or SAML 2.0
-// (/idp/SSO.saml2, SP- and IdP-initiated), and the tokens name the cloud
+// (/idp/SSO.saml2, SP- and IdP-initiated), rich clients through the
+// WS-Trust active profile (/idp/sts.wst, described by MEX at /idp/mex, the
+// same SAML 1.1 token as the passive profile), and the tokens name the cloud
 // user o365prov provisioned (onPremisesImmutableId and userPrincipalName
 // from the same channel mapping).
 //
@@ -19,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -53,7 +56,7 @@ type Event struct {
 	DN          string
 	ImmutableID string
 	From        string // client address
-	Protocol    string // wsfed | saml2
+	Protocol    string // wsfed | saml2 | wstrust1.3 | wstrust2005
 	Operation   string // signIn | signOut
 	Result      string // ok | failed
 	Reason      string
@@ -90,6 +93,9 @@ type Options struct {
 	Organisation string
 	// LoginHint says what to type, e.g. "alice@contoso.com".
 	LoginHint string
+	// CorporateNetworks are the client addresses whose sign-ins carry
+	// insidecorporatenetwork=true.
+	CorporateNetworks []netip.Prefix
 }
 
 // Deps are what the identity provider works with.
@@ -195,6 +201,10 @@ func (s *Server) Handler() http.Handler {
 	if s.enabled("wsfed") {
 		mux.HandleFunc("/idp/prp.wsf", s.serveWSFed)
 		mux.HandleFunc("GET /FederationMetadata/2007-06/FederationMetadata.xml", s.serveWSFedMetadata)
+		// The active profile issues the same SAML 1.1 token, so it comes
+		// with WS-Federation.
+		mux.HandleFunc(ActivePath, s.serveActive)
+		mux.HandleFunc("GET "+MEXPath, s.serveMEX)
 	}
 	if s.enabled("saml2") {
 		mux.HandleFunc("/idp/SSO.saml2", s.serveSAML2)
