@@ -154,9 +154,9 @@ func (t *Tenant) serveGraph(w http.ResponseWriter, r *http.Request) {
 		rc.clientRequestID = rc.requestID
 	}
 	rc.path = strings.TrimPrefix(r.URL.EscapedPath(), "/v1.0")
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil || len(body) > maxBody {
-		writeGraph(w, rc, rc.fail(http.StatusRequestEntityTooLarge, "Request_BadRequest", "The request body is too large or could not be read."))
+	body, err := readBody(r)
+	if err != nil {
+		writeGraph(w, rc, rc.bodyError(err))
 		return
 	}
 	rc.body = body
