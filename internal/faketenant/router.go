@@ -53,7 +53,7 @@ func splitPath(escaped string) ([]string, bool) {
 			out = append(out, m[1], strings.ReplaceAll(m[2], "''", "'"))
 			continue
 		}
-		out = append(out, seg)
+		out = append(out, canonicalCast(seg))
 	}
 	return out, true
 }

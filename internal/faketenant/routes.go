@@ -57,6 +57,13 @@ func (t *Tenant) buildRouter() *router {
 	rt.add(post, "/v1.0/groups/{id}/members/$ref", permWriteMembers, 1, t.addMemberRef)
 	rt.add(del, "/v1.0/groups/{id}/members/{memberId}/$ref", permWriteMembers, 1, t.removeMemberRef)
 	rt.add(get, "/v1.0/groups/{id}/owners", permReadGroups, 1, t.listOwners)
+	for _, cast := range []string{"microsoft.graph.user", "microsoft.graph.group"} {
+		rt.add(get, "/v1.0/groups/{id}/members/"+cast, permReadGroups, 3, t.listMembersCast)
+		rt.add(get, "/v1.0/groups/{id}/members/"+cast+"/$count", permReadGroups, 3, t.countMembersCast)
+		rt.add(get, "/v1.0/groups/{id}/transitiveMembers/"+cast, permReadGroups, 3, t.listTransitiveMembersCast)
+	}
+	rt.add(get, "/v1.0/groups/{id}/transitiveMembers", permReadGroups, 3, t.listTransitiveMembers)
+	rt.add(get, "/v1.0/users/{id}/memberOf/microsoft.graph.group", permReadUsers, 2, t.listMemberOfCast)
 
 	rt.add(get, "/v1.0/directory/deletedItems", permReadDeleted, 1, t.listDeletedUntyped)
 	rt.add(get, "/v1.0/directory/deletedItems/microsoft.graph.user", permReadDeleted, 1, t.listDeletedUsers)
