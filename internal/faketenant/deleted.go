@@ -116,23 +116,6 @@ func canWriteDeleted(rc *reqCtx, o *object) bool {
 	return rc.app.perms["User.ReadWrite.All"]
 }
 
-// restoreDeletedItem is POST …/restore: 200 with the object (graph.md §1.5).
-func (t *Tenant) restoreDeletedItem(rc *reqCtx) *gresp {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	o, bad := t.deletedRef(rc)
-	if bad != nil {
-		return bad
-	}
-	if !canWriteDeleted(rc, o) {
-		return rc.denied()
-	}
-	t.dir.restore(o)
-	t.markDirty()
-	body := jsonObject{{"@odata.context", rc.context("directoryObjects/$entity")}}
-	return jsonResp(http.StatusOK, append(body, t.render(o, nil, true)...))
-}
-
 // purgeDeletedItem is DELETE /directory/deletedItems/{id}: gone for good.
 func (t *Tenant) purgeDeletedItem(rc *reqCtx) *gresp {
 	t.mu.Lock()

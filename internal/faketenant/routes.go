@@ -71,6 +71,7 @@ func (t *Tenant) buildRouter() *router {
 	rt.add(get, "/v1.0/directory/deletedItems/{id}", permReadDeleted, 1, t.getDeletedItem)
 	rt.add(del, "/v1.0/directory/deletedItems/{id}", permWriteDeleted, 1, t.purgeDeletedItem)
 	rt.add(post, "/v1.0/directory/deletedItems/{id}/restore", permWriteDeleted, 1, t.restoreDeletedItem)
+	rt.add(post, "/v1.0/directory/deletedItems/{id}/microsoft.graph.restore", permWriteDeleted, 1, t.restoreDeletedItem)
 	rt.add(get, "/v1.0/directoryObjects/{id}", permReadDirObjects, 1, t.getDirectoryObject)
 
 	rt.add(get, "/v1.0/domains", permReadDomains, 1, t.listDomains)
