@@ -61,9 +61,9 @@ func (t *Tenant) expireLocked() {
 }
 
 // listDeletedUntyped: "Calling GET /directory/deletedItems without a type is
-// not supported" (graph.md §1.5).
+// not supported" (graph.md §1.5); Graph answers it as an unsupported query.
 func (t *Tenant) listDeletedUntyped(rc *reqCtx) *gresp {
-	return rc.badRequest("Calling GET /directory/deletedItems without a type is not supported.")
+	return rc.unsupportedQuery("Searches against this resource are not supported. Only specific instances can be queried.")
 }
 
 func (t *Tenant) listDeleted(rc *reqCtx, kind objKind) *gresp {
