@@ -44,6 +44,7 @@ type Tenant struct {
 	stats   *stats
 	signin  *signinState
 	persist *persister
+	delta   *deltaStore
 	expiry  expiry
 }
 
@@ -72,6 +73,7 @@ func New(cfg Config) (*Tenant, error) {
 		return nil, fmt.Errorf("fake tenant ids: %w", err)
 	}
 	t.rng = newIDSource(cfg.Seed)
+	t.delta = newDeltaStore(t.ids.guid())
 	t.initial = strings.ToLower(cfg.Tenant.Name) + ".onmicrosoft.com"
 	t.latency, t.lag, t.faults = cfg.Latency, cfg.ReplicationLag, cfg.Faults
 	if l, on := cfg.effectiveLimits(); on {
