@@ -184,3 +184,26 @@ func TestIDsDifferAcrossRunsWithTheSameSeed(t *testing.T) {
 		t.Fatal("two runs gave the same request-id")
 	}
 }
+
+// docs/graph.md §14: a deleted user whose UPN a new user took survives a
+// restart beside it, and the restart keeps the UPN with the live user.
+func TestRestartKeepsAReusedUPNWithTheLiveUser(t *testing.T) {
+	r := &restartable{t: t, path: filepath.Join(t.TempDir(), "state.json"), clock: NewManualClock(epoch), scale: 1}
+	f := r.start()
+	old := f.createUser("reuse", nil)
+	want(t, f.call(http.MethodDelete, "/v1.0/users/"+old, nil), http.StatusNoContent)
+	live := f.createUser("reuse", nil)
+	r.stop()
+	f = r.start()
+	defer r.stop()
+	if u, ok := f.tenant.User("reuse@contoso.com"); !ok || u.ID != live {
+		t.Fatalf("reuse@contoso.com is %+v, want the live user %s", u, live)
+	}
+	if d := f.tenant.DeletedItems(); len(d) != 1 || d[0].ID != old {
+		t.Fatalf("deleted items %+v", d)
+	}
+	if err := f.tenant.CheckConsistency(); err != nil {
+		t.Fatal(err)
+	}
+	want(t, f.call(http.MethodPost, "/v1.0/directory/deletedItems/"+old+"/restore", nil), http.StatusBadRequest, "Request_BadRequest")
+}
