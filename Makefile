@@ -44,3 +44,19 @@ bench:
 # rots. See docs/bench.md.
 bench-smoke:
 	$(GO) run ./cmd/o365prov bench --users 1000 --time-scale 50 --check
+
+# ---------------------------------------------------------------------------
+# SDK conformance: Microsoft's Graph SDK for Go (msgraph-sdk-go + azidentity)
+# against `o365prov fake-tenant --tls`, unmodified, compression on. It is a Go
+# module of its own (conformance/msgraphsdk) so the SDK never enters the
+# product's go.mod, and it is NOT part of `make test`: a cold build of the SDK
+# takes far longer than the rest of the suite (see CONTRIBUTING.md and
+# BENCHMARKS.md). No separate `go vet`: it would analyse the whole SDK for
+# facts, as long again as the build; `go test` runs its own vet checks.
+.PHONY: test-sdk
+SDK_DIR := conformance/msgraphsdk
+
+test-sdk:
+	CGO_ENABLED=0 $(GO) build -o bin/o365prov-sdk-conformance ./cmd/o365prov
+	cd $(SDK_DIR) && \
+		O365PROV_BIN=$(CURDIR)/bin/o365prov-sdk-conformance $(GO) test -count=1 -timeout 60m -v ./...

@@ -35,8 +35,9 @@ func (e *Engine) run(ctx context.Context, op *Op, ids *idCache) opResult {
 			r.writes++
 		}
 	case OpRestoreUser:
-		w, err = e.target.RestoreUser(ctx, id)
-		r.writes++
+		var n int
+		w, n, err = e.restoreUser(ctx, id, desiredUPN(op))
+		r.writes += n
 		if err == nil && len(op.Fields) > 0 {
 			w, err = e.target.UpdateUser(ctx, id, op.Fields)
 			r.writes++
@@ -177,12 +178,12 @@ func (e *Engine) restoreInstead(ctx context.Context, op *Op, iid string, createE
 		r.err = fmt.Errorf("create user %s: %w", op.Name, createErr)
 		return r
 	}
-	if _, err := e.target.RestoreUser(ctx, found.ID); err != nil {
-		r.writes++
+	_, n, err := e.restoreUser(ctx, found.ID, desiredUPN(op))
+	r.writes += n
+	if err != nil {
 		r.err = fmt.Errorf("create user %s: in deleted items, and restoring it: %w", op.Name, err)
 		return r
 	}
-	r.writes++
 	props := make(map[string]any, len(op.Fields))
 	for k, v := range op.Fields {
 		if k != "onPremisesImmutableId" {

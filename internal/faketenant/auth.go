@@ -218,6 +218,12 @@ const (
 	errTokenAudience  wireError = "Access token validation failure. Invalid audience."
 )
 
+// tokenClockSkew is how far past exp (or before nbf) a token is still
+// accepted: resource servers validating Entra tokens allow about five
+// minutes of clock skew (docs/graph.md §14), so a client whose clock is a
+// little behind, or that uses a token up to its last second, is not refused.
+const tokenClockSkew = 5 * time.Minute
+
 // authenticate validates a bearer token and returns its app; the error's
 // text is the message Graph puts in its 401 (graph.md §9.3).
 func (t *Tenant) authenticate(header string) (*registeredApp, error) {
@@ -238,6 +244,7 @@ func (t *Tenant) authenticate(header string) (*registeredApp, error) {
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return &t.signer.key.PublicKey, nil },
 		jwt.WithValidMethods([]string{"RS256"}), jwt.WithTimeFunc(t.wall.Now), jwt.WithExpirationRequired(),
+		jwt.WithLeeway(tokenClockSkew),
 		jwt.WithIssuer("https://sts.windows.net/"+t.tenantID+"/"))
 	switch {
 	case errors.Is(err, jwt.ErrTokenMalformed):
@@ -256,7 +263,7 @@ func (t *Tenant) authenticate(header string) (*registeredApp, error) {
 		return nil, errTokenInvalid
 	}
 	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
-		t.tokens.put(raw, a, exp.Time)
+		t.tokens.put(raw, a, exp.Time.Add(tokenClockSkew))
 	}
 	return a, nil
 }

@@ -45,7 +45,7 @@ func (t *Tenant) serveBatch(rc *reqCtx) *gresp {
 		status[br.ID] = resp.status
 		responses = append(responses, innerJSON(br.ID, resp))
 	}
-	t.ids.shuffle(len(responses), func(i, j int) { responses[i], responses[j] = responses[j], responses[i] })
+	t.rng.shuffle(len(responses), func(i, j int) { responses[i], responses[j] = responses[j], responses[i] })
 	return jsonResp(http.StatusOK, jsonObject{{"responses", responses}})
 }
 

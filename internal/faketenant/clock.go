@@ -92,10 +92,24 @@ func (c *tenantClock) Offset() time.Duration {
 	return c.offset
 }
 
-func (c *tenantClock) setOffset(d time.Duration) {
+// resume restarts tenant time from a saved state: it was at tenantAt when
+// the wall clock read wallAt, and the wall time that passed since counts at
+// scale 1 (the tenant was not running). It never moves tenant time
+// backwards, so with a time scale above 1 a restart cannot bring back a
+// moment a client has already seen.
+func (c *tenantClock) resume(tenantAt, wallAt time.Time, offset time.Duration) {
+	b := c.base.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.offset = d
+	c.offset = offset
+	if tenantAt.IsZero() {
+		return // an older state file: only the offset was kept
+	}
+	at := tenantAt.Add(max(b.Sub(wallAt), 0))
+	current := c.fakeOrigin.Add(time.Duration(float64(b.Sub(c.baseOrigin))*c.scale) + c.offset)
+	if at.After(current) {
+		c.baseOrigin, c.fakeOrigin = b, at.Add(-offset)
+	}
 }
 
 // toWall converts a tenant-time duration into the wall-clock duration a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -31,9 +32,13 @@ type Config struct {
 	// this long (tenant time), as Entra's replicas do (graph.md §7).
 	ReplicationLag time.Duration `yaml:"replicationLag"`
 	Faults         FaultConfig   `yaml:"faults"`
-	// Seed seeds every random choice the tenant makes (ids, latency, faults,
-	// batch response order). 0 picks 1.
+	// Seed seeds the random choices that shape behaviour (latency, faults,
+	// batch response order), so a run is reproducible. 0 picks 1. Object ids
+	// and request-ids are drawn from Rand instead, so that they never repeat
+	// across runs or --state restarts.
 	Seed uint64 `yaml:"seed"`
+	// Rand seeds the id generator; nil means crypto/rand.
+	Rand io.Reader `yaml:"-"`
 	// StatePath, when set, persists the directory to this JSON file.
 	StatePath string `yaml:"statePath"`
 

@@ -61,9 +61,9 @@ func (t *Tenant) expireLocked() {
 }
 
 // listDeletedUntyped: "Calling GET /directory/deletedItems without a type is
-// not supported" (graph.md §1.5).
+// not supported" (graph.md §1.5); Graph answers it as an unsupported query.
 func (t *Tenant) listDeletedUntyped(rc *reqCtx) *gresp {
-	return rc.badRequest("Calling GET /directory/deletedItems without a type is not supported.")
+	return rc.unsupportedQuery("Searches against this resource are not supported. Only specific instances can be queried.")
 }
 
 func (t *Tenant) listDeleted(rc *reqCtx, kind objKind) *gresp {
@@ -114,23 +114,6 @@ func canWriteDeleted(rc *reqCtx, o *object) bool {
 		return rc.app.perms["Group.ReadWrite.All"]
 	}
 	return rc.app.perms["User.ReadWrite.All"]
-}
-
-// restoreDeletedItem is POST …/restore: 200 with the object (graph.md §1.5).
-func (t *Tenant) restoreDeletedItem(rc *reqCtx) *gresp {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	o, bad := t.deletedRef(rc)
-	if bad != nil {
-		return bad
-	}
-	if !canWriteDeleted(rc, o) {
-		return rc.denied()
-	}
-	t.dir.restore(o)
-	t.markDirty()
-	body := jsonObject{{"@odata.context", rc.context("directoryObjects/$entity")}}
-	return jsonResp(http.StatusOK, append(body, t.render(o, nil, true)...))
 }
 
 // purgeDeletedItem is DELETE /directory/deletedItems/{id}: gone for good.

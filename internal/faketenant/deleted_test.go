@@ -12,7 +12,11 @@ func TestDeletedItems(t *testing.T) {
 	want(t, f.call(http.MethodDelete, "/v1.0/users/"+u, nil), http.StatusNoContent)
 
 	t.Run("graph.md §1.5: listing deleted items without a type is refused", func(t *testing.T) {
-		want(t, f.call(http.MethodGet, "/v1.0/directory/deletedItems", nil), http.StatusBadRequest, "Request_BadRequest")
+		r := f.call(http.MethodGet, "/v1.0/directory/deletedItems", nil)
+		want(t, r, http.StatusBadRequest, "Request_UnsupportedQuery")
+		if r.errMessage() != "Searches against this resource are not supported. Only specific instances can be queried." {
+			t.Fatalf("message %q", r.errMessage())
+		}
 	})
 
 	t.Run("graph.md §1.5: the typed list carries @odata.type and deletedDateTime", func(t *testing.T) {

@@ -209,8 +209,10 @@ func addresses(o *object) []string {
 	return out
 }
 
-// uniqueKeys are the values that must be unique across the directory; an
-// object keeps them while soft-deleted (graph.md §1.1, emulator rule).
+// uniqueKeys are the values an object holds that must be unique across the
+// directory. A soft-deleted user releases its UPN and SMTP addresses, as in
+// Entra, where another user may take them (docs/graph.md §14); it keeps its
+// onPremisesImmutableId. A soft-deleted group keeps everything.
 type uniqueKeys struct {
 	upn       string
 	addrs     []string
@@ -219,7 +221,11 @@ type uniqueKeys struct {
 }
 
 func keysOf(o *object) uniqueKeys {
-	k := uniqueKeys{addrs: addresses(o), immutable: o.str("onPremisesImmutableId")}
+	k := uniqueKeys{immutable: o.str("onPremisesImmutableId")}
+	if o.kind == kindUser && !o.active() {
+		return k
+	}
+	k.addrs = addresses(o)
 	if o.kind == kindUser {
 		k.upn = strings.ToLower(o.str("userPrincipalName"))
 	}
@@ -297,17 +303,22 @@ func (d *directory) order(k objKind) *orderedSet {
 	return d.users
 }
 
-// softDelete moves an object to deleted items. It keeps its unique values,
-// its memberships and its licences (graph.md §8: soft-deleted users keep
-// their group memberships).
+// softDelete moves an object to deleted items. It keeps its memberships and
+// its licences (graph.md §8: soft-deleted users keep their group
+// memberships), and the unique values keysOf says a deleted object holds.
 func (d *directory) softDelete(o *object, now time.Time) {
+	d.unindex(o)
 	o.deletedAt = now
+	d.index(o)
 	d.order(o.kind).remove(o.id)
 	d.deleted.add(o.id)
 }
 
+// restore brings an object back; the caller has checked with
+// restoreConflict that its unique values are free.
 func (d *directory) restore(o *object) {
 	o.deletedAt = time.Time{}
+	d.index(o)
 	d.deleted.remove(o.id)
 	d.order(o.kind).add(o.id)
 }

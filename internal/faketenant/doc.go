@@ -1,9 +1,10 @@
 // Package faketenant emulates a Microsoft Entra ID tenant: the parts of
 // login.microsoftonline.com a daemon and a federated sign-in use, and the
 // Microsoft Graph v1.0 directory API a user and group provisioner calls. It
-// follows /work/shared/reference/graph.md (cited as graph.md §N in the code
-// and tests), not what any client expects, and imports no other package of
-// this module.
+// follows Microsoft's documentation as summarised in docs/graph.md (cited as
+// graph.md §N in the code and tests), not what any client expects, and
+// imports no other package of this module. docs/fake-tenant.md lists what it
+// does and where it chose.
 //
 // # Serving
 //

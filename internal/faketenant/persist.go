@@ -20,9 +20,11 @@ import (
 const stateVersion = 1
 
 type stateFile struct {
-	Version     int           `json:"version"`
-	TenantID    string        `json:"tenantId"`
-	SavedAt     time.Time     `json:"savedAt"`
+	Version  int       `json:"version"`
+	TenantID string    `json:"tenantId"`
+	SavedAt  time.Time `json:"savedAt"`
+	// TenantTime is the tenant clock at SavedAt; a restart resumes from it.
+	TenantTime  time.Time     `json:"tenantTime,omitzero"`
 	ClockOffset time.Duration `json:"clockOffset"`
 	SigningKey  string        `json:"signingKey"`
 	Objects     []objState    `json:"objects"`
@@ -120,7 +122,7 @@ func (p *persister) close() error {
 func (t *Tenant) snapshotState() *stateFile {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	sf := &stateFile{Version: stateVersion, TenantID: t.tenantID, SavedAt: t.wall.Now(), ClockOffset: t.clock.Offset()}
+	sf := &stateFile{Version: stateVersion, TenantID: t.tenantID, SavedAt: t.wall.Now(), TenantTime: t.clock.Now(), ClockOffset: t.clock.Offset()}
 	if t.signer != nil {
 		sf.SigningKey = string(t.signer.keyPEM())
 	}
@@ -201,7 +203,7 @@ func (t *Tenant) loadState(data []byte) error {
 	if err := t.loadSigningKey(sf.SigningKey); err != nil {
 		return err
 	}
-	t.clock.setOffset(sf.ClockOffset)
+	t.clock.resume(sf.TenantTime, sf.SavedAt, sf.ClockOffset)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, ds := range sf.Domains {

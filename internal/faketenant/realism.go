@@ -22,7 +22,7 @@ func (t *Tenant) pickFault() faultKind {
 	if f.ServiceUnavailableRate == 0 && f.GatewayTimeoutRate == 0 {
 		return faultNone
 	}
-	r := t.ids.float()
+	r := t.rng.float()
 	switch {
 	case r < f.ServiceUnavailableRate:
 		return fault503
@@ -54,12 +54,12 @@ func (t *Tenant) sampleLatency() time.Duration {
 	case "fixed":
 		return l.Mean
 	case "uniform":
-		return l.Min + time.Duration(t.ids.float()*float64(l.Max-l.Min))
+		return l.Min + time.Duration(t.rng.float()*float64(l.Max-l.Min))
 	case "normal":
-		d := float64(l.Mean) + t.ids.normal()*float64(l.StdDev)
+		d := float64(l.Mean) + t.rng.normal()*float64(l.StdDev)
 		return time.Duration(math.Max(0, d))
 	case "lognormal":
-		return time.Duration(float64(l.Median) * math.Exp(l.Sigma*t.ids.normal()))
+		return time.Duration(float64(l.Median) * math.Exp(l.Sigma*t.rng.normal()))
 	}
 	return 0
 }

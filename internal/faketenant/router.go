@@ -54,7 +54,7 @@ func splitPath(escaped string) ([]string, bool) {
 			out = append(out, m[1], strings.ReplaceAll(m[2], "''", "'"))
 			continue
 		}
-		out = append(out, seg)
+		out = append(out, canonicalCast(seg))
 	}
 	return out, true
 }
@@ -87,25 +87,32 @@ func (rt *router) match(rc *reqCtx, segs []string) (*route, []string, *gresp) {
 		// graph.md §5: 405 Request_BadRequest.
 		return nil, nil, rc.fail(http.StatusMethodNotAllowed, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
 	}
-	seg := ""
-	if len(segs) > 0 {
-		seg = segs[len(segs)-1]
-		for _, s := range segs {
-			if !rt.knownSegment(s) {
-				seg = s
-				break
-			}
-		}
-	}
-	return nil, nil, rc.fail(http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+seg+"'.")
+	return nil, nil, rc.fail(http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+rt.unknownSegment(segs)+"'.")
 }
 
-func (rt *router) knownSegment(s string) bool {
+// unknownSegment names the first segment no route continues with, as Graph
+// does: in /users/{id}/nosuch that is "nosuch", never the object id before
+// it.
+func (rt *router) unknownSegment(segs []string) string {
+	for i := range segs {
+		if !rt.prefixKnown(segs[:i+1]) {
+			return segs[i]
+		}
+	}
+	if len(segs) == 0 {
+		return ""
+	}
+	return segs[len(segs)-1]
+}
+
+// prefixKnown reports whether some route's path starts with prefix.
+func (rt *router) prefixKnown(prefix []string) bool {
 	for _, r := range rt.routes {
-		for _, p := range r.pattern {
-			if strings.EqualFold(p, s) {
-				return true
-			}
+		if len(r.pattern) < len(prefix) {
+			continue
+		}
+		if _, _, ok := matchPattern(r.pattern[:len(prefix)], prefix); ok {
+			return true
 		}
 	}
 	return false

@@ -32,6 +32,8 @@ func (t *Tenant) buildRouter() *router {
 	rt.add(get, "/v1.0/users", permReadUsers, 2, t.listUsers)
 	rt.add(post, "/v1.0/users", permWriteUsers, 1, t.createUser)
 	rt.add(get, "/v1.0/users/$count", permReadUsers, 1, t.countUsers)
+	rt.add(get, "/v1.0/users/delta", permReadUsers, 1, t.usersDelta)
+	rt.add(get, "/v1.0/users/microsoft.graph.delta", permReadUsers, 1, t.usersDelta)
 	rt.add(get, "/v1.0/users/{id}", permReadUsers, 1, t.getUser)
 	rt.add(patch, "/v1.0/users/{id}", permWriteUsers, 1, t.patchUser)
 	rt.add(del, "/v1.0/users/{id}", permDeleteUsers, 1, t.deleteUser)
@@ -49,6 +51,8 @@ func (t *Tenant) buildRouter() *router {
 	rt.add(get, "/v1.0/groups", permReadGroups, 1, t.listGroups)
 	rt.add(post, "/v1.0/groups", permCreateGroups, 1, t.createGroup)
 	rt.add(get, "/v1.0/groups/$count", permReadGroups, 1, t.countGroups)
+	rt.add(get, "/v1.0/groups/delta", permReadGroups, 1, t.groupsDelta)
+	rt.add(get, "/v1.0/groups/microsoft.graph.delta", permReadGroups, 1, t.groupsDelta)
 	rt.add(get, "/v1.0/groups/{id}", permReadGroups, 1, t.getGroup)
 	rt.add(patch, "/v1.0/groups/{id}", permUpdateGroups, 1, t.patchGroup)
 	rt.add(del, "/v1.0/groups/{id}", permDeleteGroups, 1, t.deleteGroup)
@@ -57,6 +61,13 @@ func (t *Tenant) buildRouter() *router {
 	rt.add(post, "/v1.0/groups/{id}/members/$ref", permWriteMembers, 1, t.addMemberRef)
 	rt.add(del, "/v1.0/groups/{id}/members/{memberId}/$ref", permWriteMembers, 1, t.removeMemberRef)
 	rt.add(get, "/v1.0/groups/{id}/owners", permReadGroups, 1, t.listOwners)
+	for _, cast := range []string{"microsoft.graph.user", "microsoft.graph.group"} {
+		rt.add(get, "/v1.0/groups/{id}/members/"+cast, permReadGroups, 3, t.listMembersCast)
+		rt.add(get, "/v1.0/groups/{id}/members/"+cast+"/$count", permReadGroups, 3, t.countMembersCast)
+		rt.add(get, "/v1.0/groups/{id}/transitiveMembers/"+cast, permReadGroups, 5, t.listTransitiveMembersCast)
+	}
+	rt.add(get, "/v1.0/groups/{id}/transitiveMembers", permReadGroups, 5, t.listTransitiveMembers)
+	rt.add(get, "/v1.0/users/{id}/memberOf/microsoft.graph.group", permReadUsers, 2, t.listMemberOfCast)
 
 	rt.add(get, "/v1.0/directory/deletedItems", permReadDeleted, 1, t.listDeletedUntyped)
 	rt.add(get, "/v1.0/directory/deletedItems/microsoft.graph.user", permReadDeleted, 1, t.listDeletedUsers)
@@ -64,6 +75,7 @@ func (t *Tenant) buildRouter() *router {
 	rt.add(get, "/v1.0/directory/deletedItems/{id}", permReadDeleted, 1, t.getDeletedItem)
 	rt.add(del, "/v1.0/directory/deletedItems/{id}", permWriteDeleted, 1, t.purgeDeletedItem)
 	rt.add(post, "/v1.0/directory/deletedItems/{id}/restore", permWriteDeleted, 1, t.restoreDeletedItem)
+	rt.add(post, "/v1.0/directory/deletedItems/{id}/microsoft.graph.restore", permWriteDeleted, 1, t.restoreDeletedItem)
 	rt.add(get, "/v1.0/directoryObjects/{id}", permReadDirObjects, 1, t.getDirectoryObject)
 
 	rt.add(get, "/v1.0/applications", []string{"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}, 1, t.listApplications)

@@ -20,7 +20,8 @@ type Tenant struct {
 	log      *slog.Logger
 	wall     Clock
 	clock    *tenantClock
-	ids      *idSource
+	ids      *idSource // object ids and request-ids: unique across runs and restarts
+	rng      *idSource // latency, faults, batch order: reproducible from Config.Seed
 	tenantID string
 	initial  string // initial domain, <name>.onmicrosoft.com
 
@@ -45,6 +46,7 @@ type Tenant struct {
 	stats   *stats
 	signin  *signinState
 	persist *persister
+	delta   *deltaStore
 	expiry  expiry
 }
 
@@ -57,6 +59,7 @@ func New(cfg Config) (*Tenant, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("fake tenant config: %w", err)
 	}
+	var err error
 	t := &Tenant{cfg: cfg, log: cfg.Logger, wall: cfg.Clock, tenantID: strings.ToLower(cfg.Tenant.ID)}
 	if t.log == nil {
 		t.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -65,13 +68,19 @@ func New(cfg Config) (*Tenant, error) {
 		t.wall = systemClock{}
 	}
 	t.clock = newTenantClock(t.wall, cfg.TimeScale)
-	t.ids = newIDSource(cfg.Seed)
+	// Ids come from a random seed, never Config.Seed: a tenant restarted
+	// with --state, or a second run, must not hand out the ids (or
+	// request-ids) it gave before.
+	if t.ids, err = newRandomIDSource(cfg.Rand); err != nil {
+		return nil, fmt.Errorf("fake tenant ids: %w", err)
+	}
+	t.rng = newIDSource(cfg.Seed)
+	t.delta = newDeltaStore(t.ids.guid())
 	t.initial = strings.ToLower(cfg.Tenant.Name) + ".onmicrosoft.com"
 	t.latency, t.lag, t.faults = cfg.Latency, cfg.ReplicationLag, cfg.Faults
 	if l, on := cfg.effectiveLimits(); on {
 		t.throttle = newThrottler(l, t.tenantID)
 	}
-	var err error
 	if t.apps, err = buildApps(&cfg, t.ids); err != nil {
 		return nil, fmt.Errorf("fake tenant apps: %w", err)
 	}
@@ -164,9 +173,9 @@ func (t *Tenant) serveGraph(w http.ResponseWriter, r *http.Request) {
 		rc.clientRequestID = rc.requestID
 	}
 	rc.path = strings.TrimPrefix(r.URL.EscapedPath(), "/v1.0")
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil || len(body) > maxBody {
-		writeGraph(w, rc, rc.fail(http.StatusRequestEntityTooLarge, "Request_BadRequest", "The request body is too large or could not be read."))
+	body, err := readBody(r)
+	if err != nil {
+		writeGraph(w, rc, rc.bodyError(err))
 		return
 	}
 	rc.body = body
@@ -246,7 +255,7 @@ func (t *Tenant) dispatchGraph(rc *reqCtx) *gresp {
 		t.stats.write(admitted)
 	}
 	if fault == fault504 {
-		if t.ids.float() < t.knobs().faults.GatewayTimeoutAppliedRate {
+		if t.rng.float() < t.knobs().faults.GatewayTimeoutAppliedRate {
 			rt.handler(rc)
 		}
 		return t.faultResponse(rc, fault)

@@ -320,3 +320,29 @@ func forgedToken(t *testing.T) string {
 	}
 	return s
 }
+
+// docs/graph.md §14: Graph accepts a token up to about five minutes past
+// its exp, the clock skew Entra's token validation allows, and no further.
+func TestTokenClockSkew(t *testing.T) {
+	f := newFixture(t)
+	cases := []struct {
+		name   string
+		past   time.Duration
+		status int
+	}{
+		{"a token one minute past exp is accepted", accessTokenLifetime + time.Minute, http.StatusOK},
+		{"a token four minutes past exp is accepted", accessTokenLifetime + 4*time.Minute, http.StatusOK},
+		{"a token six minutes past exp is refused", accessTokenLifetime + 6*time.Minute, http.StatusUnauthorized},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f.clock.Set(epoch)
+			tok := f.tokenFor(DemoClientID)
+			// Used once while fresh, so the verified-token cache holds it too.
+			want(t, f.callWith(tok, http.MethodGet, "/v1.0/users", nil), http.StatusOK)
+			f.clock.Advance(tc.past)
+			want(t, f.callWith(tok, http.MethodGet, "/v1.0/users", nil), tc.status)
+		})
+	}
+	f.clock.Set(epoch)
+}

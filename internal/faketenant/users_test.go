@@ -110,18 +110,24 @@ func TestUniqueness(t *testing.T) {
 		})
 	}
 
-	t.Run("a soft-deleted user keeps its UPN, mail and immutable id", func(t *testing.T) {
+	t.Run("a soft-deleted user keeps its immutable id", func(t *testing.T) {
 		want(t, f.call(http.MethodDelete, "/v1.0/users/"+first, nil), http.StatusNoContent)
-		r := f.call(http.MethodPost, "/v1.0/users", newUserBody("alex"))
+		b := newUserBody("alexnew")
+		b["onPremisesImmutableId"] = "QUxFWA=="
+		r := f.call(http.MethodPost, "/v1.0/users", b)
 		want(t, r, http.StatusBadRequest)
-		if !strings.Contains(r.errMessage(), "userPrincipalName") {
+		if !strings.Contains(r.errMessage(), "onPremisesImmutableId") {
 			t.Fatalf("message %q", r.errMessage())
 		}
 	})
 
-	t.Run("after a permanent delete the values are free again", func(t *testing.T) {
+	t.Run("docs/graph.md §14: a soft-deleted user's UPN and mail are free for a new user", func(t *testing.T) {
+		f.createUser("alex", map[string]any{"mail": "alex@contoso.com"})
+	})
+
+	t.Run("after a permanent delete the immutable id is free again", func(t *testing.T) {
 		want(t, f.call(http.MethodDelete, "/v1.0/directory/deletedItems/"+first, nil), http.StatusNoContent)
-		f.createUser("alex", map[string]any{"mail": "alex@contoso.com", "onPremisesImmutableId": "QUxFWA=="})
+		f.createUser("alexb", map[string]any{"onPremisesImmutableId": "QUxFWA=="})
 	})
 
 	t.Run("a PATCH onto another user's UPN is a conflict", func(t *testing.T) {

@@ -2,8 +2,12 @@ package faketenant
 
 import (
 	"bytes"
+	cryptorand "crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -175,6 +179,19 @@ func appendJSONString(b []byte, s string) []byte {
 type idSource struct {
 	mu  sync.Mutex
 	rng *rand.Rand
+}
+
+// newRandomIDSource seeds a generator from r (crypto/rand when nil).
+func newRandomIDSource(r io.Reader) (*idSource, error) {
+	if r == nil {
+		r = cryptorand.Reader
+	}
+	var b [16]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return nil, fmt.Errorf("seed id generator: %w", err)
+	}
+	s1, s2 := binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])
+	return &idSource{rng: rand.New(rand.NewPCG(s1, s2))}, nil
 }
 
 func newIDSource(seed uint64) *idSource {

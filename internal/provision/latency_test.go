@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/o365prov/o365prov/internal/bench"
 	"github.com/o365prov/o365prov/internal/engine"
 	"github.com/o365prov/o365prov/internal/faketenant"
 )
@@ -45,7 +46,7 @@ func TestTheCeilingIsReachedWhateverGraphsLatency(t *testing.T) {
 			}
 			c := w.tenant.Counters()
 			last := slices.MaxFunc(c.WriteTimes, func(a, b time.Time) int { return a.Compare(b) })
-			ratio := float64(c.WritesAccepted-20) / last.Sub(opened.Add(latency)).Seconds() / entraCeiling
+			ratio := float64(c.WritesAccepted-20) / last.Sub(opened.Add(latency)).Seconds() / bench.Ceiling
 			t.Logf("latency %v: %.3f of the ceiling, %d answered 429, %d writes, client latency %v", latency, ratio, c.Throttled, c.WritesAccepted, w.sys.Graph.Latency())
 			if ratio < 0.95 {
 				t.Errorf("%.3f of the ceiling, want 0.95 or more", ratio)
