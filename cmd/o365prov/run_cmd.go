@@ -13,8 +13,15 @@ func newRunCmd(a *app) *cobra.Command {
 		Short: "Run every active channel on its schedule until interrupted (the daemon)",
 		Long: `Run every active channel: incremental cycles every interval (sooner when the
 directory pushes a change), a full cycle every fullSyncInterval. A failed
-cycle is logged and tried again on the next tick. SIGINT or SIGTERM stops
-after the operations in flight.`,
+cycle is logged and tried again on the next tick.
+
+With a PostgreSQL state, several nodes share the channels: each runs those
+whose leases it holds, and takes over a dead node's within
+state.failoverGrace (docs/deploy.md).
+
+SIGINT or SIGTERM stops gracefully: the operations in flight finish and are
+recorded, the channels' leases are released for another node to take at
+once, and the process exits within 20 s.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := a.logger()
@@ -26,7 +33,7 @@ after the operations in flight.`,
 				return err
 			}
 			defer sys.Close()
-			r := &engine.Runner{Engines: sys.Engines, Log: log}
+			r := &engine.Runner{Engines: sys.Engines, Log: log, Cluster: sys.Cluster(buildVersion())}
 			log.Info("o365prov running", "channels", len(sys.Engines), "config", cfgPath)
 			return r.Run(cmd.Context())
 		},

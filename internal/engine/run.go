@@ -13,21 +13,19 @@ import (
 
 // Engine provisions one channel.
 type Engine struct {
-	ch         config.Channel
-	source     Source
-	target     Target
-	store      Store
-	users      *mapping.Mapper
-	groups     *mapping.Mapper
-	clock      Clock
-	rand       io.Reader
-	log        *slog.Logger
-	progress   Progress
-	workers    int
-	settle     time.Duration
-	leases     Leases
-	holder     string
-	deadHolder func(string) bool
+	ch       config.Channel
+	source   Source
+	target   Target
+	store    Store
+	users    *mapping.Mapper
+	groups   *mapping.Mapper
+	clock    Clock
+	rand     io.Reader
+	log      *slog.Logger
+	progress Progress
+	workers  int
+	settle   time.Duration
+	lease    leasing
 }
 
 // Option configures an Engine.

@@ -129,7 +129,8 @@ func (s *System) openChannel(ctx context.Context, ch config.Channel, o Options) 
 	}
 	src.d = d
 	s.dirs = append(s.dirs, d)
-	eopts := []engine.Option{engine.WithLogger(log), engine.WithLeases(s.Store, holderName(), deadHolder)}
+	eopts := []engine.Option{engine.WithLogger(log), engine.WithLeases(s.Store, holderName(), deadHolder),
+		engine.WithFailoverGrace(s.Config.State.FailoverGrace)}
 	if o.Clock != nil {
 		eopts = append(eopts, engine.WithClock(o.Clock))
 	}

@@ -13,8 +13,9 @@
 //		})
 //	}
 //
-// Times in the suite are fixed instants (a fake clock): nothing depends on the
-// wall clock, leases included.
+// Times in the suite are fixed instants (a fake clock), except for leases and
+// nodes, which run on the database's clock by contract: their tests use
+// short ttls and wait for them to lapse.
 package conformance
 
 import (
@@ -50,6 +51,8 @@ func RunTests(t *testing.T, open func(t *testing.T) state.Store) {
 		{"Audit", auditTests()},
 		{"Settings", settingTests()},
 		{"Leases", leaseTests()},
+		{"Fencing", fenceTests()},
+		{"Nodes", nodeTests()},
 		{"Concurrency", concurrencyTests()},
 	}
 	for _, g := range groups {

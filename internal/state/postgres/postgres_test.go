@@ -32,7 +32,7 @@ func emptyStore(t testing.TB, db string) state.Store {
 	// DELETE, not TRUNCATE: the suite leaves a few rows, and TRUNCATE
 	// replaces (and syncs) every table's and index's files.
 	_, err = conn.Exec(t.Context(), `DELETE FROM channels; DELETE FROM objects; DELETE FROM members;
-		DELETE FROM cycles; DELETE FROM plans; DELETE FROM audit; DELETE FROM settings; DELETE FROM leases`)
+		DELETE FROM cycles; DELETE FROM plans; DELETE FROM audit; DELETE FROM settings; DELETE FROM leases; DELETE FROM nodes`)
 	if err != nil {
 		t.Fatal(err)
 	}
