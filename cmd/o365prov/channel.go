@@ -13,9 +13,9 @@ import (
 func newChannelCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "channel",
-		Short: "Reset a channel's state",
+		Short: "Reset a channel's state, or move it to another node",
 	}
-	cmd.AddCommand(newChannelResetCmd(a))
+	cmd.AddCommand(newChannelResetCmd(a), newChannelHandoverCmd(a))
 	return cmd
 }
 
@@ -65,7 +65,7 @@ func newStatusCmd(a *app) *cobra.Command {
 	var cfgPath string
 	cmd := &cobra.Command{
 		Use:   "status --config FILE",
-		Short: "Show each channel's last cycles, objects, failures and held plans",
+		Short: "Show each channel's last cycles, objects, failures and held plans, and the cluster's nodes",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(cmd, cfgPath, func(cfg *config.Config, st state.Store) error {
@@ -114,7 +114,10 @@ func newStatusCmd(a *app) *cobra.Command {
 					}
 					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", ch.Name, users, groups, len(failing), last, result, full, heldIDs)
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				return printCluster(ctx, a.stdout, cfg, st)
 			})
 		},
 	}

@@ -228,7 +228,7 @@ func (c *Cluster) lead(ctx context.Context, e *Engine, channels int, stopTimeout
 // (unless lost).
 func (c *Cluster) runHeld(ctx context.Context, e *Engine, h *held, channels int, stopTimeout time.Duration, run func(context.Context, <-chan struct{})) {
 	t := c.timing()
-	hard, cancel := context.WithCancelCause(h.under(context.WithoutCancel(ctx)))
+	hard, cancel := context.WithCancelCause(e.under(context.WithoutCancel(ctx), h))
 	defer cancel(nil)
 	stop := make(chan struct{})
 	var once sync.Once

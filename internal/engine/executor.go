@@ -91,8 +91,12 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, cycle int64) (*Result, e
 	defer e.progress.Finish()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	var leaseErr error // the lease was in doubt: stop as if told to
 	for done := 0; done < n; {
 		if stopping && pending == 0 {
+			if leaseErr != nil {
+				return res, fmt.Errorf("stopped after %d of %d operations: %w", done, n, leaseErr)
+			}
 			return res, fmt.Errorf("%w after %d of %d operations", ErrStopped, done, n)
 		}
 		var wake <-chan time.Time
@@ -115,7 +119,10 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, cycle int64) (*Result, e
 		}
 		batch = drain(results, batch)
 		pending -= len(batch)
-		batch = attempted(batch)
+		batch, err := attempted(batch)
+		if err != nil && leaseErr == nil {
+			leaseErr, stopping = err, true
+		}
 		freed, finished, err := e.record(ctx, rc, s, res, batch, ids)
 		if err != nil {
 			return res, err

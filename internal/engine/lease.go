@@ -54,6 +54,18 @@ type leasing struct {
 	// leading is the lease the cluster's leadership loop holds for this
 	// channel; nil when none does (cycles then take the lease themselves).
 	leading atomic.Pointer[held]
+	// guard attaches to a context a check its target asks just before each
+	// write leaves (see WithSendGuard).
+	guard func(ctx context.Context, check func() error) context.Context
+}
+
+// WithSendGuard lets the target check, just before each request leaves —
+// after any wait in its own queue — that the cycle's lease is still this
+// process's: guard returns ctx carrying check, which the target calls
+// (graph.WithGuard). Without it the executor's check before each operation
+// is the last.
+func WithSendGuard(guard func(ctx context.Context, check func() error) context.Context) Option {
+	return func(e *Engine) { e.lease.guard = guard }
 }
 
 // WithLeases makes every cycle hold the channel's lease, as holder. dead,
@@ -89,8 +101,8 @@ type held struct {
 	fence  state.Fence
 	ttl    time.Duration
 
-	mu       sync.Mutex
-	sure     time.Time // the lease is ours until then (monotonic)
+	mu        sync.Mutex
+	sureUntil time.Time // the lease is ours until then (monotonic)
 	lost     error     // set once the lease is known lost
 	handover string    // an operator's handover request, from the last renewal
 }
@@ -106,7 +118,7 @@ func newHeld(l Leases, lease state.Lease, ttl time.Duration, asked time.Time) *h
 func (h *held) renewed(l state.Lease, asked time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.sure = asked.Add(h.ttl - h.ttl/10)
+	h.sureUntil = asked.Add(h.ttl - h.ttl/10)
 	h.handover = l.HandoverTo
 }
 
@@ -118,20 +130,29 @@ func (h *held) setLost(err error) {
 	}
 }
 
-// check is nil while the lease is still this process's with its epoch: on
-// its own clock first, then by asking the database.
-func (h *held) check(ctx context.Context) error {
+// sure is nil while, on this process's own clock, the lease cannot have
+// lapsed: no database round trip, so it can be asked just before a request
+// leaves.
+func (h *held) sure() error {
 	h.mu.Lock()
-	lost, sure := h.lost, h.sure
+	lost, sure := h.lost, h.sureUntil
 	h.mu.Unlock()
 	if lost != nil {
 		return lost
 	}
 	// The wall clock's monotonic reading, not the engine's clock: this is
-	// about how long this process really went without renewing.
+	// about how long this process really went without renewing. It is a
+	// doubt, not a loss: a renewal that still finds the epoch ours lifts it.
 	if !time.Now().Before(sure) {
-		err := fmt.Errorf("lease %s (epoch %d): %w: not renewed in time (the process stalled or lost the database)", h.fence.Lease, h.fence.Epoch, state.ErrLeaseLost)
-		h.setLost(err)
+		return fmt.Errorf("lease %s (epoch %d): %w: not renewed in time (the process stalled or lost the database)", h.fence.Lease, h.fence.Epoch, state.ErrLeaseLost)
+	}
+	return nil
+}
+
+// check is nil while the lease is still this process's with its epoch: on
+// its own clock first, then by asking the database.
+func (h *held) check(ctx context.Context) error {
+	if err := h.sure(); err != nil {
 		return err
 	}
 	if err := h.leases.CheckLease(ctx, h.fence.Lease, h.fence.Holder, h.fence.Epoch); err != nil {
@@ -158,7 +179,7 @@ func (h *held) renew(ctx context.Context) error {
 		return err
 	}
 	h.mu.Lock()
-	sure := h.sure
+	sure := h.sureUntil
 	h.mu.Unlock()
 	if !time.Now().Before(sure) {
 		err = fmt.Errorf("lease %s: %w: could not renew it in time: %w", h.fence.Lease, state.ErrLeaseLost, err)
@@ -176,9 +197,14 @@ func (h *held) handoverTo() string {
 type heldKey struct{}
 
 // under returns ctx for work under h: its store writes are fenced by h's
-// epoch, and the executor checks h before every write to Graph.
-func (h *held) under(ctx context.Context) context.Context {
-	return context.WithValue(state.WithFence(ctx, h.fence), heldKey{}, h)
+// epoch, the executor checks h before every operation, and the target (with
+// a send guard) before every request.
+func (e *Engine) under(ctx context.Context, h *held) context.Context {
+	ctx = context.WithValue(state.WithFence(ctx, h.fence), heldKey{}, h)
+	if e.lease.guard != nil {
+		ctx = e.lease.guard(ctx, h.sure)
+	}
+	return ctx
 }
 
 // checkLease is nil unless ctx is work under a lease that is lost.
@@ -198,14 +224,14 @@ func (e *Engine) hold(ctx context.Context) (context.Context, func(), error) {
 		return ctx, func() {}, nil
 	}
 	if h := e.lease.leading.Load(); h != nil {
-		return h.under(ctx), func() {}, nil
+		return e.under(ctx, h), func() {}, nil
 	}
 	t := e.timing()
 	h, err := e.acquire(ctx, t.ttl)
 	if err != nil {
 		return ctx, nil, err
 	}
-	ctx, cancel := context.WithCancelCause(h.under(ctx))
+	ctx, cancel := context.WithCancelCause(e.under(ctx, h))
 	done := make(chan struct{})
 	go func() {
 		tick := time.NewTicker(t.renew)

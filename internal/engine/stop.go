@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/o365prov/o365prov/internal/state"
 )
@@ -44,21 +45,34 @@ func (e *Engine) runHeld(ctx context.Context, op *Op, ids *idCache, stop <-chan 
 	default:
 	}
 	if err := checkLease(ctx); err != nil {
-		return opResult{op: op, err: err}
+		return opResult{op: op, err: fmt.Errorf("%w: %w", errNotAttempted, err)}
 	}
-	return e.run(ctx, op, ids)
+	r := e.run(ctx, op, ids)
+	if errors.Is(r.err, state.ErrLeaseLost) {
+		// The target's guard refused to send it (the lease lapsed while it
+		// waited in the target's queue).
+		r.err = fmt.Errorf("%w: %w", errNotAttempted, r.err)
+	}
+	return r
 }
 
-// attempted drops the results of operations a stopping apply did not
-// start: nothing happened to their objects, so nothing is recorded.
-func attempted(batch []opResult) []opResult {
+// attempted drops the results of operations that were not started —
+// the apply is stopping, or the lease is in doubt — since nothing happened
+// to their objects, and returns why the first of them was not, if that was
+// the lease.
+func attempted(batch []opResult) ([]opResult, error) {
 	out := batch[:0]
+	var leaseErr error
 	for _, r := range batch {
 		if !errors.Is(r.err, errNotAttempted) {
 			out = append(out, r)
+			continue
+		}
+		if leaseErr == nil && errors.Is(r.err, state.ErrLeaseLost) {
+			leaseErr = r.err
 		}
 	}
-	return out
+	return out, leaseErr
 }
 
 func isBusy(err error) bool { return errors.Is(err, ErrBusy) }

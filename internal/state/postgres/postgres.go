@@ -5,10 +5,11 @@
 // Leases are rows, not advisory locks, and run on the server's clock
 // (now()), so a node that stops renewing loses the channel after its ttl
 // even if its connection lingers, whatever the nodes' clocks say. A fenced
-// write share-locks its lease row for the length of its transaction; so
-// that a node stopped in the middle of one (SIGSTOP, a long pause) cannot
-// keep the others from taking the lease over, sessions idle in a
-// transaction are ended by the server after IdleInTransactionTimeout.
+// write key-share-locks its lease row for the length of its transaction,
+// which a grant to another node waits for but a renewal does not; so that a
+// node stopped in the middle of one (SIGSTOP, a long pause) cannot keep the
+// others from taking the lease over, sessions idle in a transaction are
+// ended by the server after IdleInTransactionTimeout.
 //
 // Keys listed in order are COLLATE "C", so they sort bytewise, as the
 // contract says, whatever the database's locale. Every call is one
@@ -65,7 +66,8 @@ func flavor() sqlstore.Flavor {
 		Arrays:    true,
 		Now:       "now()",
 		Plus:      func(t, p string) string { return "(" + t + " + " + p + "::bigint * interval '1 microsecond')" },
-		ShareLock: " FOR SHARE",
+		FenceLock: " FOR KEY SHARE",
+		GrantLock: " FOR UPDATE",
 	}
 }
 

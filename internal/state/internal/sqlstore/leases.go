@@ -29,6 +29,12 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 	}
 	var l state.Lease
 	err := s.inTx(ctx, func(tx tx) error {
+		if s.flavor.GrantLock != "" {
+			// Wait for the holder's fenced writes in flight to commit.
+			if _, err := tx.exec(ctx, `SELECT 1 FROM leases WHERE name = $1`+s.flavor.GrantLock, name); err != nil {
+				return err
+			}
+		}
 		var err error
 		l, err = scanLease(tx.queryRow(ctx, `
 			INSERT INTO leases (name, holder, expires, epoch, handover_to) VALUES ($1, $2, `+s.nowPlus("$3")+`, 1, '')
@@ -138,12 +144,12 @@ func (s *Store) Leases(ctx context.Context) ([]state.Lease, error) {
 	return leases, nil
 }
 
-// lease reads a lease in t; share locks it against a grant until t ends
-// (PostgreSQL; SQLite's one writer needs no lock).
-func (t tx) lease(ctx context.Context, name string, share bool) (state.Lease, error) {
+// lease reads a lease in t; with fence, locks it against a grant until t
+// ends (see Flavor.FenceLock).
+func (t tx) lease(ctx context.Context, name string, fence bool) (state.Lease, error) {
 	q := `SELECT ` + t.s.leaseColumns() + ` FROM leases WHERE name = $1`
-	if share {
-		q += t.s.flavor.ShareLock
+	if fence {
+		q += t.s.flavor.FenceLock
 	}
 	l, err := scanLease(t.queryRow(ctx, q, name))
 	return l, errNoRows(err)
@@ -151,8 +157,8 @@ func (t tx) lease(ctx context.Context, name string, share bool) (state.Lease, er
 
 // fence checks, inside t, that the fence ctx carries (if any) still holds
 // its lease: the write that follows commits only if it does, and a grant
-// to another node waits for it (PostgreSQL's share lock) or for the one
-// writer (SQLite).
+// to another node waits for it (PostgreSQL's key share lock) or for the
+// one writer (SQLite).
 func (t tx) fence(ctx context.Context) error {
 	f, ok := state.FenceFrom(ctx)
 	if !ok {

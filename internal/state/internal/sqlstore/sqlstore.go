@@ -45,10 +45,13 @@ type Flavor struct {
 	Now string
 	// Plus is SQL for time t moved by the microseconds in parameter p.
 	Plus func(t, p string) string
-	// ShareLock ends a SELECT so that the rows it read cannot be changed
-	// by another transaction until this one ends (PostgreSQL's FOR SHARE;
-	// empty for SQLite, whose one writer already excludes the others).
-	ShareLock string
+	// FenceLock ends the SELECT of a lease a fenced write checks, and
+	// GrantLock the one a grant reads first: a grant waits for the fenced
+	// writes in flight, and they for it, but renewals wait for neither
+	// (PostgreSQL's FOR KEY SHARE and FOR UPDATE; an UPDATE that leaves the
+	// key alone conflicts with the first only). Empty for SQLite, whose one
+	// writer already excludes the others.
+	FenceLock, GrantLock string
 }
 
 // Store implements state.Store over two pools: w for writes and r for reads,
