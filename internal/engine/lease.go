@@ -103,8 +103,8 @@ type held struct {
 
 	mu        sync.Mutex
 	sureUntil time.Time // the lease is ours until then (monotonic)
-	lost     error     // set once the lease is known lost
-	handover string    // an operator's handover request, from the last renewal
+	lost      error     // set once the lease is known lost
+	handover  string    // an operator's handover request, from the last renewal
 }
 
 func newHeld(l Leases, lease state.Lease, ttl time.Duration, asked time.Time) *held {
