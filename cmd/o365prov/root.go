@@ -55,6 +55,7 @@ var subcommands = []func(*app) *cobra.Command{
 	newDemoCmd,
 	newFakeTenantCmd,
 	newGenLDIFCmd,
+	newHealthcheckCmd,
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
