@@ -19,12 +19,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/o365prov/o365prov/internal/engine"
 	"github.com/o365prov/o365prov/internal/faketenant"
 	"github.com/o365prov/o365prov/internal/ldapserver"
 	"github.com/o365prov/o365prov/internal/provision"
@@ -406,4 +408,124 @@ func TestClusterFencesALeaderThatStalled(t *testing.T) {
 	if b, _ := os.ReadFile(c.nodes[leader].logf); !strings.Contains(string(b), "lost the channel's lease") {
 		t.Error("the stalled node did not log that it lost the channel's lease")
 	}
+}
+
+// stop sends node i SIGTERM and waits for it to exit, failing unless it
+// exits cleanly within the runner's stop bound and a margin.
+func (c *cluster) stop(i int) time.Duration {
+	c.t.Helper()
+	n := c.nodes[i]
+	start := time.Now()
+	if err := n.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		c.t.Fatal(err)
+	}
+	select {
+	case err := <-n.exited:
+		if err != nil {
+			c.t.Errorf("node %d exited with %v after SIGTERM, want status 0", i, err)
+		}
+	case <-time.After(engine.DefaultStopTimeout + 10*time.Second):
+		c.dumpLogs()
+		c.t.Fatalf("node %d still runs %v after SIGTERM", i, engine.DefaultStopTimeout+10*time.Second)
+	}
+	return time.Since(start)
+}
+
+// TestClusterRollingRestart stops the node that runs the channel with
+// SIGTERM, in the middle of the initial sync and then during incremental
+// cycles while the directory changes, and starts it again, three times.
+// Stopping finishes and records the operations in flight, so no create is
+// ever sent twice; the next node takes the channel at once, so no cycle is
+// missed for more than an interval; every change reaches the tenant.
+func TestClusterRollingRestart(t *testing.T) {
+	const users = 1500
+	c := newCluster(t, users)
+	c.startAll()
+	leader := c.midSync(500)
+	took := c.stop(leader)
+	t.Logf("node %d stopped mid-sync in %v", leader, took.Round(time.Millisecond))
+	c.start(leader)
+	c.synced(users)
+
+	// Changes keep coming while the nodes restart one after the other.
+	titles := map[int]string{}
+	var mu sync.Mutex
+	done := make(chan struct{})
+	var changer sync.WaitGroup
+	changer.Go(func() {
+		for k := 0; ; k++ {
+			select {
+			case <-done:
+				return
+			case <-time.After(300 * time.Millisecond):
+			}
+			i, title := k%users, fmt.Sprintf("Title %d", k)
+			if err := c.ldap.Modify(userDN(i), ldapserver.Replace("title", title)); err != nil {
+				t.Errorf("modify %s: %v", userDN(i), err)
+				return
+			}
+			mu.Lock()
+			titles[i] = title
+			mu.Unlock()
+		}
+	})
+	window := time.Now()
+	for range 3 {
+		time.Sleep(3 * time.Second)
+		leader, _ := c.waitForHolder(30 * time.Second)
+		took := c.stop(leader)
+		t.Logf("node %d stopped in %v", leader, took.Round(time.Millisecond))
+		c.start(leader)
+	}
+	time.Sleep(3 * time.Second)
+	close(done)
+	changer.Wait()
+	end := time.Now()
+
+	mu.Lock()
+	defer mu.Unlock()
+	c.waitFor("every change reaches the tenant", 90*time.Second, func() bool {
+		for i, title := range titles {
+			u, ok := c.tenant.User(userUPN(i))
+			if !ok || u.Properties["jobTitle"] != title {
+				return false
+			}
+		}
+		return true
+	})
+	c.exactly(users)
+	counters := c.tenant.Counters()
+	if created, refused := counters.Count("POST", "/v1.0/users", 201), counters.Count("POST", "/v1.0/users", 400); created != users || refused != 0 {
+		t.Errorf("the tenant accepted %d creates and refused %d, want %d and none: a create was sent twice", created, refused, users)
+	}
+	gap := c.longestGap(window, end)
+	t.Logf("longest time without a cycle during the restarts: %v", gap.Round(time.Millisecond))
+	if limit := 2*time.Second + clusterGrace/6 + time.Second; gap > limit {
+		t.Errorf("no cycle ran for %v during the restarts, more than an interval (1 s) and a standby's look (%v) allow (%v)", gap, clusterGrace/6, limit)
+	}
+}
+
+// longestGap is the longest time between the end of a cycle and the start
+// of the next among the cycles that overlap [from, to].
+func (c *cluster) longestGap(from, to time.Time) time.Duration {
+	c.t.Helper()
+	cycles, err := c.store.Cycles(context.Background(), "staff", 10000)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	slices.SortFunc(cycles, func(a, b state.Cycle) int { return a.Started.Compare(b.Started) })
+	var gap time.Duration
+	var prevEnd time.Time
+	for _, cy := range cycles {
+		if cy.Finished.IsZero() || cy.Finished.Before(from) || cy.Started.After(to) {
+			continue
+		}
+		if !prevEnd.IsZero() {
+			gap = max(gap, cy.Started.Sub(prevEnd))
+		}
+		if cy.Finished.After(prevEnd) {
+			prevEnd = cy.Finished
+		}
+	}
+	return gap
 }
