@@ -132,7 +132,10 @@ func handover(ctx context.Context, w io.Writer, cfg *config.Config, st state.Sto
 	if err != nil {
 		return err
 	}
-	if from == to {
+	switch {
+	case from == "":
+		return fmt.Errorf("no node runs channel %s now (see o365prov status)", channel)
+	case from == to:
 		return fmt.Errorf("node %s already runs channel %s", to, channel)
 	}
 	if err := st.HandOverLease(ctx, leaseName(channel), target); err != nil {
