@@ -15,8 +15,10 @@
 //
 // Conventions every implementation follows, so that callers can rely on them:
 //
-//   - Times are the caller's (the engine injects its clock); a store never
-//     reads the wall clock to decide anything. They come back in UTC,
+//   - Times are the caller's (the engine injects its clock), except for
+//     leases and node heartbeats, which run on the database's own clock so
+//     that nodes whose clocks disagree still agree on who holds what. Times
+//     come back in UTC,
 //     truncated to the microsecond (PostgreSQL's precision); the zero time
 //     round-trips as the zero time.
 //   - An empty channel in a list query (Cycles, Plans, QueryAudit) means every
