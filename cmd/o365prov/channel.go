@@ -14,9 +14,9 @@ import (
 func newChannelCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "channel",
-		Short: "Reset a channel's state",
+		Short: "Reset a channel's state, or move it to another node",
 	}
-	cmd.AddCommand(newChannelResetCmd(a))
+	cmd.AddCommand(newChannelResetCmd(a), newChannelHandoverCmd(a))
 	return cmd
 }
 
@@ -67,7 +67,7 @@ func newStatusCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "status --config FILE [--json]",
-		Short: "Show each channel's last cycles, objects, failures and held plans, and the app credential's health",
+		Short: "Show each channel's last cycles, objects, failures and held plans, the app credential's health and the cluster's nodes",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(cmd, cfgPath, func(cfg *config.Config, st state.Store) error {
@@ -122,7 +122,10 @@ func newStatusCmd(a *app) *cobra.Command {
 				if err := tw.Flush(); err != nil {
 					return err
 				}
-				return printCredentialHealth(ctx, a.stdout, cfg, st, time.Now())
+				if err := printCredentialHealth(ctx, a.stdout, cfg, st, time.Now()); err != nil {
+					return err
+				}
+				return printCluster(ctx, a.stdout, cfg, st)
 			})
 		},
 	}

@@ -73,6 +73,7 @@ var subcommands = []func(*app) *cobra.Command{
 	newGenLDIFCmd,
 	newFederateCmd,
 	newSSOCmd,
+	newHealthcheckCmd,
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {

@@ -21,8 +21,15 @@ cycle is logged and tried again on the next tick. A directory that cannot
 be reached at start is logged for its channel and tried again with backoff
 (1 s doubling to 5 min), so the daemon starts anyway. Every cycle first
 gets a token for the app: a refused credential fails the cycle loudly.
-SIGINT or SIGTERM stops after the operations in flight. Exit status 2: a
-bad configuration; 3: the state store cannot be opened.`,
+
+With a PostgreSQL state, several nodes share the channels: each runs those
+whose leases it holds, and takes over a dead node's within
+state.failoverGrace (docs/deploy.md).
+
+SIGINT or SIGTERM stops gracefully: the operations in flight finish and are
+recorded, the channels' leases are released for another node to take at
+once, and the process exits within 20 s. Exit status 2: a bad
+configuration; 3: the state store cannot be opened.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			stop, err := startCPUProfile(*cpuProfile)
@@ -54,7 +61,7 @@ bad configuration; 3: the state store cannot be opened.`,
 			if err != nil {
 				return err
 			}
-			r := &engine.Runner{Engines: sys.Engines, Log: log}
+			r := &engine.Runner{Engines: sys.Engines, Log: log, Cluster: sys.Cluster(buildVersion())}
 			if cfg.Console != nil {
 				lc, token := consoleListen(cfg.Console)
 				if _, err := serveConsole(ctx, sys, r, ob, lc, token, log); err != nil {

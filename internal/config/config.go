@@ -75,6 +75,9 @@ func (c *Config) Problem(path, format string, args ...any) Problem {
 type State struct {
 	Driver string `yaml:"driver"` // sqlite | postgres
 	DSN    Secret `yaml:"dsn"`    // a file path for sqlite, a connection string for postgres (it may hold a password)
+	// FailoverGrace is how soon another node takes a channel over after its
+	// node died (postgres): leases last two thirds of it.
+	FailoverGrace time.Duration `yaml:"failoverGrace"`
 }
 
 // Target is the Microsoft 365 tenant and the app registration o365prov uses.

@@ -192,6 +192,8 @@ func TestValidationRules(t *testing.T) {
 	}{
 		{name: "an unknown state driver is refused", replace: [2]string{"driver: sqlite", "driver: mysql"}, path: "state.driver", message: "(sqlite or postgres)"},
 		{name: "postgres needs a dsn", replace: [2]string{"driver: sqlite", "driver: postgres"}, path: "state.dsn", message: "required for postgres"},
+		{name: "a failover grace under 3s is refused", replace: [2]string{"driver: sqlite", "driver: sqlite\n  failoverGrace: 1s"}, path: "state.failoverGrace", message: "1s is out of range (3s to 10m)"},
+		{name: "a failover grace over 10m is refused", replace: [2]string{"driver: sqlite", "driver: sqlite\n  failoverGrace: 1h"}, path: "state.failoverGrace", message: "1h0m0s is out of range (3s to 10m)"},
 		{name: "a tenant is required", replace: [2]string{"tenant: contoso.onmicrosoft.com", "tenant: \"\""}, path: "target.tenant", message: "required"},
 		{name: "a tenant must be a domain or GUID", replace: [2]string{"tenant: contoso.onmicrosoft.com", "tenant: not a tenant"}, path: "target.tenant", message: "neither a domain nor a GUID"},
 		{name: "the client id must be a GUID", replace: [2]string{"clientId: 6f1c2f1e-8b1a-4a57-9d0a-3c1b7e2a9f10", "clientId: my-app"}, path: "target.clientId", message: "not a GUID"},

@@ -23,6 +23,7 @@ const (
 	DefaultResourceUnits = 3500
 
 	DefaultStateDSN        = "o365prov.db"
+	DefaultFailoverGrace   = 15 * time.Second
 	DefaultSSOListen       = "127.0.0.1:9031"
 	DefaultSessionLifetime = 8 * time.Hour
 	DefaultConsoleListen   = "127.0.0.1:9090"

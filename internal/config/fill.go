@@ -68,6 +68,9 @@ func (c *Config) fill() {
 	if c.State.Driver == "sqlite" && !c.State.DSN.IsSet() {
 		c.State.DSN = NewSecret(DefaultStateDSN)
 	}
+	if c.State.FailoverGrace == 0 {
+		c.State.FailoverGrace = DefaultFailoverGrace
+	}
 	for i := range c.Channels {
 		c.Channels[i].fill()
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // validate reports every rule the decoded configuration breaks, and records
@@ -47,6 +48,12 @@ func validateState(s *State, ps *problemSet) {
 		}
 	default:
 		ps.add("state.driver", "%q is not a state driver (sqlite or postgres)", s.Driver)
+	}
+	// Under 3 s, renewals (every sixth of it) would load the database and
+	// a slow query would cost a node its channels; over 10 min, a dead
+	// node's channels would wait too long.
+	if s.FailoverGrace < 3*time.Second || s.FailoverGrace > 10*time.Minute {
+		ps.add("state.failoverGrace", "%v is out of range (3s to 10m)", s.FailoverGrace)
 	}
 }
 

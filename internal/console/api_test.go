@@ -401,7 +401,8 @@ func TestARunningApplyShowsItsProgressETAAndNode(t *testing.T) {
 	tr.Start(1000)
 	now = now.Add(10 * time.Second)
 	tr.Done(250)
-	must(t, tc.st.AcquireLease(t.Context(), "channel/contoso", "node-b/4242", 2*time.Minute, fixtureNow))
+	_, err := tc.st.AcquireLease(t.Context(), "channel/contoso", "node-b/4242", 2*time.Minute)
+	must(t, err)
 	ov, err := BuildOverview(t.Context(), tc.o.Store, tc.o.Channels, tc.monitor, now)
 	must(t, err)
 	c := ov.Channels[0]

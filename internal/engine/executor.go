@@ -69,6 +69,10 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, cycle int64) (*Result, e
 	ready := make(chan *Op, n)
 	results := make(chan opResult, n)
 	ids := &idCache{e: e, known: map[string]string{}}
+	stop := stopOf(ctx)
+	// The loop below clears stop once it has seen it; the workers keep
+	// their own copy, so they read no variable the loop writes.
+	workerStop := stop
 	var wg sync.WaitGroup
 	started := 0
 	// grow starts workers up to what the target needs in flight (its rate
@@ -84,23 +88,41 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, cycle int64) (*Result, e
 			go func() {
 				defer wg.Done()
 				for op := range ready {
-					results <- e.run(ctx, op, ids)
+					results <- e.runHeld(ctx, op, ids, workerStop)
 				}
 			}()
 		}
 	}
 	grow()
 	defer func() { close(ready); wg.Wait() }()
-	for _, op := range s.initial() {
-		ready <- op
+	// pending counts operations handed to the workers whose result has not
+	// come back. Once the process is told to stop, no more are handed out,
+	// and the apply ends when those in flight are recorded.
+	pending, stopping := 0, false
+	dispatch := func(ops []*Op) {
+		if stopping {
+			return
+		}
+		for _, op := range ops {
+			ready <- op
+			pending++
+		}
 	}
+	dispatch(s.initial())
 	e.progress.Start(n)
 	defer e.progress.Finish()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	var leaseErr error // the lease was in doubt: stop as if told to
 	for done := 0; done < n; {
+		if stopping && pending == 0 {
+			if leaseErr != nil {
+				return res, fmt.Errorf("stopped after %d of %d operations: %w", done, n, leaseErr)
+			}
+			return res, fmt.Errorf("%w after %d of %d operations", ErrStopped, done, n)
+		}
 		var wake <-chan time.Time
-		if at, ok := s.nextSettled(); ok {
+		if at, ok := s.nextSettled(); ok && !stopping {
 			timer.Reset(time.Until(at))
 			wake = timer.C
 		}
@@ -109,23 +131,27 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, cycle int64) (*Result, e
 		case r := <-results:
 			batch = append(batch, r)
 		case <-wake:
-			for _, op := range s.settled(time.Now()) {
-				ready <- op
-			}
+			dispatch(s.settled(time.Now()))
+			continue
+		case <-stop:
+			stopping, stop = true, nil
 			continue
 		case <-ctx.Done():
 			return res, ctx.Err()
 		}
 		batch = drain(results, batch)
+		pending -= len(batch)
+		batch, err := attempted(batch)
+		if err != nil && leaseErr == nil {
+			leaseErr, stopping = err, true
+		}
 		freed, finished, err := e.record(ctx, rc, s, res, batch, ids)
 		if err != nil {
 			return res, err
 		}
 		done += finished
 		e.progress.Done(finished)
-		for _, op := range freed {
-			ready <- op
-		}
+		dispatch(freed)
 		grow()
 	}
 	return res, rc.problems(ctx, plan)

@@ -67,7 +67,7 @@ func (e *Engine) findAnchored(ctx context.Context, guids []string) anchorLookup 
 			return res
 		}
 		// A listing that failed may be one bad page: look each up instead.
-		e.log.Warn("listing groups to find those o365prov created failed; looking each up", "channel", e.ch.Name, "err", err)
+		e.log.Warn("listing groups to find those o365prov created failed; looking each up", "err", err)
 		res.found = map[string][]TargetGroup{}
 	}
 	var mu sync.Mutex

@@ -14,21 +14,19 @@ import (
 
 // Engine provisions one channel.
 type Engine struct {
-	ch         config.Channel
-	source     Source
-	target     Target
-	store      Store
-	users      *mapping.Mapper
-	groups     *mapping.Mapper
-	clock      Clock
-	rand       io.Reader
-	log        *slog.Logger
-	progress   Progress
-	workers    int
-	settle     time.Duration
-	leases     Leases
-	holder     string
-	deadHolder func(string) bool
+	ch       config.Channel
+	source   Source
+	target   Target
+	store    Store
+	users    *mapping.Mapper
+	groups   *mapping.Mapper
+	clock    Clock
+	rand     io.Reader
+	log      *slog.Logger
+	progress Progress
+	workers  int
+	settle   time.Duration
+	lease    leasing
 
 	// gone is set when the directory pushed that an entry left the scope:
 	// the next incremental cycle enumerates the scope.

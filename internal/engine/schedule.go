@@ -39,6 +39,13 @@ type Runner struct {
 	// OnCycle, when set, is told the outcome of every cycle (the console
 	// and the demo use it).
 	OnCycle func(channel string, res *Result, err error)
+	// Cluster, when set, shares the channels with the other nodes of the
+	// store: this node runs those whose leases it holds (see Cluster).
+	Cluster *Cluster
+	// StopTimeout bounds a stop: when ctx ends, cycles finish the
+	// operations in flight and record them; after StopTimeout they are
+	// abandoned (default DefaultStopTimeout).
+	StopTimeout time.Duration
 
 	mu       sync.Mutex
 	triggers map[string]chan Mode // per running channel: a cycle asked for now
@@ -83,8 +90,13 @@ func (r *Runner) triggerOf(channel string) chan Mode {
 	return ch
 }
 
-// Run blocks until ctx ends, then returns nil; cycle failures are logged and
-// retried on the next tick, never fatal.
+// DefaultStopTimeout is how long a stopping runner waits for the operations
+// in flight.
+const DefaultStopTimeout = 20 * time.Second
+
+// Run blocks until ctx ends and the cycles in flight have stopped, then
+// returns nil; cycle failures are logged and retried on the next tick,
+// never fatal.
 func (r *Runner) Run(ctx context.Context) error {
 	if r.Log == nil {
 		r.Log = slog.New(slog.DiscardHandler)
@@ -92,31 +104,77 @@ func (r *Runner) Run(ctx context.Context) error {
 	if r.Debounce == 0 {
 		r.Debounce = 250 * time.Millisecond
 	}
-	var wg sync.WaitGroup
+	if r.StopTimeout <= 0 {
+		r.StopTimeout = DefaultStopTimeout
+	}
+	var active []*Engine
 	for _, e := range r.Engines {
 		if !e.ch.Active {
 			r.Log.Info("channel inactive, not run", "channel", e.ch.Name)
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.runChannel(ctx, e)
-		}()
+		active = append(active, e)
+	}
+	var wg sync.WaitGroup
+	if c := r.Cluster; c != nil {
+		if c.Log == nil {
+			c.Log = r.Log
+		}
+		beat, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
+		defer func() { stopBeat(); wg.Wait() }()
+		wg.Go(func() { c.heartbeat(beat) })
+		var channels sync.WaitGroup
+		for _, e := range active {
+			channels.Go(func() {
+				c.lead(ctx, e, len(active), r.StopTimeout, func(hard context.Context, stop <-chan struct{}) {
+					r.runChannel(hard, e, stop)
+				})
+			})
+		}
+		channels.Wait()
+		return nil
+	}
+	for _, e := range active {
+		wg.Go(func() {
+			hard, cancel := r.stopping(ctx)
+			defer cancel()
+			r.runChannel(hard, e, ctx.Done())
+		})
 	}
 	wg.Wait()
 	return nil
 }
 
-func (r *Runner) runChannel(ctx context.Context, e *Engine) {
+// stopping returns a context that outlives ctx by StopTimeout, so that a
+// cycle told to stop can finish and record its operations in flight.
+func (r *Runner) stopping(ctx context.Context) (context.Context, context.CancelFunc) {
+	hard, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(r.StopTimeout, cancel)
+		context.AfterFunc(hard, func() { t.Stop() })
+	})
+	return hard, func() { stop(); cancel() }
+}
+
+// runChannel runs a channel's cycles under ctx until ctx ends or stop is
+// closed; a cycle in flight when stop closes finishes its operations in
+// flight first.
+func (r *Runner) runChannel(ctx context.Context, e *Engine, stop <-chan struct{}) {
 	pushed := make(chan struct{}, 1)
 	if w, ok := e.source.(Watcher); ok && e.ch.Source.ChangeDetection.Push != "off" {
-		go r.watch(ctx, e, w, pushed)
+		watchCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go r.watch(watchCtx, e, w, pushed)
 	}
 	asked := r.triggerOf(e.ch.Name)
 	var mode Mode // "": the schedule decides
 	for {
-		r.cycle(ctx, e, mode)
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		r.cycle(ctx, e, mode, stop)
 		mode = ""
 		timer := time.NewTimer(e.ch.Interval)
 		select {
@@ -125,12 +183,17 @@ func (r *Runner) runChannel(ctx context.Context, e *Engine) {
 			return
 		case mode = <-asked:
 			timer.Stop()
+		case <-stop:
+			timer.Stop()
+			return
 		case <-timer.C:
 		case <-pushed:
 			timer.Stop()
 			// Let a burst of changes settle into one cycle.
 			select {
 			case <-ctx.Done():
+				return
+			case <-stop:
 				return
 			case <-time.After(r.Debounce):
 			}
@@ -168,9 +231,10 @@ func (r *Runner) watch(ctx context.Context, e *Engine, w Watcher, pushed chan<- 
 	}
 }
 
-// cycle runs one cycle of a channel (the engine takes the channel's
-// lease), in mode, or in the mode its schedule says when mode is "".
-func (r *Runner) cycle(ctx context.Context, e *Engine, mode Mode) {
+// cycle runs one cycle of a channel (the engine takes the channel's lease,
+// or works under the one the cluster holds), in mode, or in the mode its
+// schedule says when mode is "".
+func (r *Runner) cycle(ctx context.Context, e *Engine, mode Mode, stop <-chan struct{}) {
 	if mode == "" {
 		var err error
 		if mode, err = e.dueMode(ctx); err != nil {
@@ -179,7 +243,7 @@ func (r *Runner) cycle(ctx context.Context, e *Engine, mode Mode) {
 		}
 	}
 	start := time.Now()
-	res, err := e.Sync(ctx, SyncOptions{Mode: mode})
+	res, err := e.Sync(ctx, SyncOptions{Mode: mode, Stop: stop})
 	if r.OnCycle != nil {
 		r.OnCycle(e.ch.Name, res, err)
 	}
@@ -191,6 +255,8 @@ func (r *Runner) cycle(ctx context.Context, e *Engine, mode Mode) {
 	}
 	switch {
 	case ctx.Err() != nil:
+	case errors.Is(err, ErrStopped):
+		r.Log.Info("cycle stopped early; the operations in flight were recorded", "channel", e.ch.Name, "err", err)
 	case errors.Is(err, ErrHeld):
 		r.Log.Warn("cycle held for approval", "channel", e.ch.Name, "err", err)
 	case errors.Is(err, ErrBusy):

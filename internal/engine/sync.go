@@ -16,6 +16,10 @@ type SyncOptions struct {
 	Mode Mode
 	// DryRun plans and records nothing.
 	DryRun bool
+	// Stop, when closed, ends the cycle early: the operations in flight are
+	// finished and recorded, no others start, and Sync returns ErrStopped
+	// (SIGTERM, a handover). Cancelling ctx instead abandons them.
+	Stop <-chan struct{}
 }
 
 // Sync runs one cycle: an approved plan waiting for it first, then plan,
@@ -28,6 +32,7 @@ func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Result, error) {
 		return nil, err
 	}
 	defer release()
+	ctx = withStop(ctx, opts.Stop)
 	var approved []*Result
 	var recheck []touched
 	if !opts.DryRun {
@@ -72,7 +77,7 @@ func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Result, error) {
 		switch {
 		case errors.Is(err, ErrHeld):
 			cycle.Result = "held"
-		case errors.Is(err, ErrAborted):
+		case errors.Is(err, ErrAborted), errors.Is(err, ErrStopped):
 			cycle.Result = "aborted"
 		default:
 			cycle.Result = "failed"

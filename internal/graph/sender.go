@@ -53,13 +53,17 @@ func (c *Client) sendUnits(units []*unit) {
 		}
 		return
 	}
-	// Claim calls whose callers are still waiting; a unit whose caller gave
-	// up is dropped whole (its calls share one context).
+	// Claim calls whose callers are still waiting and whose guard lets them
+	// go; a unit whose caller gave up is dropped whole (its calls share one
+	// context).
 	var live []*unit
 	var calls []*call
 	for _, u := range units {
-		if u.calls[0].ctx.Err() != nil || !claimAll(u) {
-			cause := u.calls[0].ctx.Err()
+		cause := u.calls[0].ctx.Err()
+		if cause == nil {
+			cause = guardErr(u.calls[0].ctx) // see WithGuard
+		}
+		if cause != nil || !claimAll(u) {
 			if cause == nil {
 				cause = ErrClosed // only Close ends a queued call otherwise
 			}

@@ -22,7 +22,7 @@ func TestPostgresStateRunsEachChannelOnOneNode(t *testing.T) {
 
 	// Another node (on another machine, so it is never judged dead) holds
 	// the channel.
-	if err := w.sys.Store.AcquireLease(w.ctx, "channel/staff", "node-b.example/4242", time.Minute, w.clock.now()); err != nil {
+	if _, err := w.sys.Store.AcquireLease(w.ctx, "channel/staff", "node-b.example/4242", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	_, err := w.engine().Sync(w.ctx, engine.SyncOptions{Mode: engine.Incremental})

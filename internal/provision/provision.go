@@ -177,7 +177,8 @@ func (s *System) openChannel(ctx context.Context, ch config.Channel, o Options) 
 		}
 		log.Error("directory not usable at start; the channel keeps trying", "err", err, "retry_in", src.dir.retryIn())
 	}
-	eopts := []engine.Option{engine.WithLogger(o.Logger), engine.WithLeases(s.Store, holderName(), deadHolder)}
+	eopts := []engine.Option{engine.WithLogger(o.Logger), engine.WithLeases(s.Store, holderName(), deadHolder),
+		engine.WithFailoverGrace(s.Config.State.FailoverGrace), engine.WithSendGuard(graph.WithGuard)}
 	if o.Clock != nil {
 		eopts = append(eopts, engine.WithClock(o.Clock))
 	}
@@ -235,10 +236,23 @@ func maxThreads(cfg *config.Config) int {
 	return max(n, 1)
 }
 
-// holderName names this process in channel leases: host/pid.
-func holderName() string {
+// NodeNameEnv, when set, names this node instead of the machine's host
+// name (a Kubernetes pod's name, or several nodes on one machine).
+const NodeNameEnv = "O365PROV_NODE_NAME"
+
+// nodeHost is the first part of this process's holder name.
+func nodeHost() string {
+	if n := os.Getenv(NodeNameEnv); n != "" {
+		return n
+	}
 	host, _ := os.Hostname()
-	return fmt.Sprintf("%s/%d", host, os.Getpid())
+	return host
+}
+
+// holderName names this process in channel leases and the nodes table:
+// host/pid.
+func holderName() string {
+	return fmt.Sprintf("%s/%d", nodeHost(), os.Getpid())
 }
 
 // deadHolder reports whether a lease holder is a process of this machine
@@ -246,8 +260,7 @@ func holderName() string {
 // their leases expire.
 func deadHolder(holder string) bool {
 	host, pid, ok := strings.Cut(holder, "/")
-	me, _ := os.Hostname()
-	if !ok || host != me {
+	if !ok || host != nodeHost() {
 		return false
 	}
 	n, err := strconv.Atoi(pid)

@@ -15,8 +15,10 @@
 //
 // Conventions every implementation follows, so that callers can rely on them:
 //
-//   - Times are the caller's (the engine injects its clock); a store never
-//     reads the wall clock to decide anything. They come back in UTC,
+//   - Times are the caller's (the engine injects its clock), except for
+//     leases and node heartbeats, which run on the database's own clock so
+//     that nodes whose clocks disagree still agree on who holds what. Times
+//     come back in UTC,
 //     truncated to the microsecond (PostgreSQL's precision); the zero time
 //     round-trips as the zero time.
 //   - An empty channel in a list query (Cycles, Plans, QueryAudit) means every
@@ -207,8 +209,41 @@ type AuditQuery struct {
 }
 
 // Lease says which node runs a channel, and until when unless renewed.
+// Times are the database's: leases never depend on a node's clock.
 type Lease struct {
-	Name    string
-	Holder  string
+	Name string
+	// Holder is the node that holds it; "" once released.
+	Holder string
+	// Epoch increases with every grant (a release does not reset it): the
+	// fencing token a holder's writes carry.
+	Epoch int64
+	// Expires is when the lease lapses unless renewed (database time).
 	Expires time.Time
+	// Remaining is Expires minus the database's time when the lease was
+	// read: zero or less once it has lapsed.
+	Remaining time.Duration
+	// HandoverTo asks the holder to let go at the end of its cycle: the node
+	// that should take it, or HandoverAny. After a release it says who the
+	// lease is reserved for.
+	HandoverTo string
+}
+
+// HandoverAny asks a holder to hand a lease over to any other node.
+const HandoverAny = "*"
+
+// Held reports whether someone holds the lease as of the read.
+func (l Lease) Held() bool { return l.Holder != "" && l.Remaining > 0 }
+
+// Node is one o365prov process sharing the store (clustered mode).
+type Node struct {
+	Name    string // unique per process: host/pid
+	Address string // where its console or SSO listens, or its host
+	Version string
+	Serves  []string // what it serves: channels, sso, console
+	// Started and LastSeen are the database's time of the first and the
+	// last heartbeat.
+	Started  time.Time
+	LastSeen time.Time
+	// Age is the database's time when the node was read minus LastSeen.
+	Age time.Duration
 }

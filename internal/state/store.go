@@ -102,18 +102,46 @@ type Store interface {
 	// PutSetting replaces a setting.
 	PutSetting(ctx context.Context, key string, value []byte) error
 
-	// AcquireLease takes the named lease for holder until now+ttl. It
-	// succeeds when the lease is free, expired (expiry at or before now) or
-	// already holder's (then it is extended); otherwise ErrLeaseHeld.
-	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) error
-	// RenewLease extends holder's unexpired lease to now+ttl; ErrLeaseLost
-	// if holder does not hold it at now.
-	RenewLease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) error
-	// ReleaseLease drops holder's lease; a lease holder does not hold is left
-	// alone, and that is not an error.
+	// Leases run on the database's clock (PostgreSQL's now(), SQLite's own
+	// time), never a node's, so nodes whose clocks disagree still agree on
+	// who holds what. Every grant gets a new, higher Epoch: the fencing
+	// token. A context carrying a Fence (WithFence) makes every write of
+	// the store check, in the write's own transaction, that the fence's
+	// holder still holds the lease with that epoch; otherwise the write
+	// fails with ErrLeaseLost and writes nothing.
+
+	// AcquireLease grants the named lease to holder for ttl, with a new
+	// epoch, when it is free, lapsed or already holder's; otherwise
+	// ErrLeaseHeld.
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (Lease, error)
+	// RenewLease extends holder's unlapsed lease of that epoch by ttl from
+	// now, keeping the epoch; ErrLeaseLost if holder no longer holds it
+	// (and ErrLeaseHeld too when another does). The lease returned shows
+	// any handover an operator asked for.
+	RenewLease(ctx context.Context, name, holder string, epoch int64, ttl time.Duration) (Lease, error)
+	// CheckLease is nil when holder holds the lease, unlapsed, with epoch;
+	// otherwise ErrLeaseLost as RenewLease has it.
+	CheckLease(ctx context.Context, name, holder string, epoch int64) error
+	// ReleaseLease frees holder's lease at once (its epoch stays); a lease
+	// holder does not hold is left alone, and that is not an error.
 	ReleaseLease(ctx context.Context, name, holder string) error
-	// Leases lists the recorded leases, expired ones included, by name.
+	// HandOverLease asks the lease's holder to let it go at the end of its
+	// cycle, to node to, or to any other node when to is HandoverAny.
+	// ErrNotFound when no one holds the lease.
+	HandOverLease(ctx context.Context, name, to string) error
+	// Leases lists the recorded leases, lapsed and released ones included,
+	// by name.
 	Leases(ctx context.Context) ([]Lease, error)
+
+	// Heartbeat records that node n is alive, at the database's time
+	// (Started is set by the first heartbeat; n's times are ignored).
+	// Nodes not seen for NodeRetention are forgotten.
+	Heartbeat(ctx context.Context, n Node) error
+	// Nodes lists the nodes by name.
+	Nodes(ctx context.Context) ([]Node, error)
+	// RemoveNode forgets a node that stopped; an unknown one is not an
+	// error.
+	RemoveNode(ctx context.Context, name string) error
 
 	// Close releases the store's resources.
 	Close() error

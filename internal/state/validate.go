@@ -3,6 +3,7 @@ package state
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -206,6 +207,19 @@ func ValidateLease(name, holder string, ttl time.Duration) error {
 		return invalid("lease %s: empty holder", name)
 	case ttl <= 0:
 		return invalid("lease %s: ttl %v is not positive", name, ttl)
+	}
+	return nil
+}
+
+// ValidateNode reports why a node cannot be recorded.
+func ValidateNode(n Node) error {
+	if n.Name == "" {
+		return invalid("node: empty name")
+	}
+	for _, s := range n.Serves {
+		if s == "" || strings.Contains(s, ",") {
+			return invalid("node %s: serves %q (want a word without commas)", n.Name, s)
+		}
 	}
 	return nil
 }

@@ -108,7 +108,8 @@ func fillChannel(t *testing.T, s state.Store, channel string) {
 	_, err := s.StartCycle(ctx, state.Cycle{Channel: channel, Kind: state.CycleFull, Started: at(0)})
 	must(t, err)
 	must(t, s.Audit(ctx, state.AuditEntry{Time: at(0), Channel: channel, Operation: "create", Result: "ok"}))
-	must(t, s.AcquireLease(ctx, channel, "node-a", 2*time.Minute, at(0)))
+	_, err = s.AcquireLease(ctx, channel, "node-a", 2*time.Minute)
+	must(t, err)
 }
 
 func wantChannel(t *testing.T, s state.Store, want state.ChannelState) {

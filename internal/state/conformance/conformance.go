@@ -13,8 +13,9 @@
 //		})
 //	}
 //
-// Times in the suite are fixed instants (a fake clock): nothing depends on the
-// wall clock, leases included.
+// Times in the suite are fixed instants (a fake clock), except for leases and
+// nodes, which run on the database's clock by contract: their tests use
+// short ttls and wait for them to lapse.
 package conformance
 
 import (
@@ -51,6 +52,8 @@ func RunTests(t *testing.T, open func(t *testing.T) state.Store) {
 		{"Settings", settingTests()},
 		{"Leases", leaseTests()},
 		{"Items", itemTests()},
+		{"Fencing", fenceTests()},
+		{"Nodes", nodeTests()},
 		{"Concurrency", concurrencyTests()},
 	}
 	for _, g := range groups {

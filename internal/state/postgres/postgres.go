@@ -2,10 +2,14 @@
 // several o365prov nodes share one database, and a lease per channel makes
 // exactly one of them run it (github.com/jackc/pgx/v5 through database/sql).
 //
-// Leases are rows, not advisory locks: their expiry is the caller's clock
-// (now+ttl, as the Store contract has it), so a node that stops renewing
-// loses the channel after ttl even if its connection lingers. Nodes' clocks
-// must therefore agree to well within the ttl (NTP).
+// Leases are rows, not advisory locks, and run on the server's clock
+// (now()), so a node that stops renewing loses the channel after its ttl
+// even if its connection lingers, whatever the nodes' clocks say. A fenced
+// write key-share-locks its lease row for the length of its transaction,
+// which a grant to another node waits for but a renewal does not; so that a
+// node stopped in the middle of one (SIGSTOP, a long pause) cannot keep the
+// others from taking the lease over, sessions idle in a transaction are
+// ended by the server after IdleInTransactionTimeout.
 //
 // Keys listed in order are COLLATE "C", so they sort bytewise, as the
 // contract says, whatever the database's locale. Every call is one
@@ -26,6 +30,13 @@ import (
 	"github.com/o365prov/o365prov/internal/state"
 	"github.com/o365prov/o365prov/internal/state/internal/sqlstore"
 )
+
+// IdleInTransactionTimeout is how long the server lets a session sit in a
+// transaction without a statement before ending it (unless the connection
+// string sets idle_in_transaction_session_timeout). Every transaction of
+// the store runs its statements back to back, so only a stalled process
+// hits it; it must be well under the lease ttl.
+const IdleInTransactionTimeout = 3 * time.Second
 
 // Option adjusts Open.
 type Option func(*options)
@@ -50,7 +61,14 @@ var _ state.Store = (*Store)(nil)
 // flavor is how PostgreSQL differs: TIMESTAMPTZ columns, and membership
 // changes as one array (the shared SQL's $n placeholders are its own).
 func flavor() sqlstore.Flavor {
-	return sqlstore.Flavor{Time: func(t time.Time) any { return t }, Arrays: true}
+	return sqlstore.Flavor{
+		Time:      func(t time.Time) any { return t },
+		Arrays:    true,
+		Now:       "now()",
+		Plus:      func(t, p string) string { return "(" + t + " + " + p + "::bigint * interval '1 microsecond')" },
+		FenceLock: " FOR KEY SHARE",
+		GrantLock: " FOR UPDATE",
+	}
 }
 
 // Open connects to the database dsn names (a URL or key=value string; it may
@@ -71,6 +89,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, errors.New("open state database: the connection string does not parse (it is not shown: it may hold a password)")
 	}
 	where := fmt.Sprintf("%s on %s:%d", cfg.Database, cfg.Host, cfg.Port)
+	if _, set := cfg.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = fmt.Sprint(IdleInTransactionTimeout.Milliseconds())
+	}
 	s := &Store{db: stdlib.OpenDB(*cfg)}
 	s.db.SetMaxOpenConns(o.maxConns)
 	s.db.SetMaxIdleConns(o.maxConns)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,9 +34,27 @@ func TestReopenedStoreFindsWhatItRecorded(t *testing.T) {
 	if got.GraphID != "g" || got.Applied["displayName"] != `"U"` {
 		t.Errorf("reopened store has %+v", got)
 	}
-	if v := schemaVersion(t, path); v != 2 {
-		t.Errorf("schema version %d after two opens, want 2 (the last migration)", v)
+	if v, want := schemaVersion(t, path), latestMigration(t); v != want {
+		t.Errorf("schema version %d after two opens, want %d (the latest migration)", v, want)
 	}
+}
+
+// latestMigration is the version of the newest migration file.
+func latestMigration(t *testing.T) int64 {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("migrations", "*.sql"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("migrations: %v (%d files)", err, len(files))
+	}
+	var latest int64
+	for _, f := range files {
+		v, err := strconv.ParseInt(strings.SplitN(filepath.Base(f), "_", 2)[0], 10, 64)
+		if err != nil {
+			t.Fatalf("migration %s: %v", f, err)
+		}
+		latest = max(latest, v)
+	}
+	return latest
 }
 
 func TestOpenConfiguresTheConnections(t *testing.T) {

@@ -78,10 +78,14 @@ type Store struct {
 }
 
 // flavor is how SQLite differs: ?n placeholders, times as microseconds.
+// SQLite's own time is julianday('now'), which is the same for every use
+// within a statement; it has millisecond precision.
 func flavor() sqlstore.Flavor {
 	return sqlstore.Flavor{
 		QuestionMarks: true,
 		Time:          func(t time.Time) any { return t.UnixMicro() },
+		Now:           `(CAST(ROUND((julianday('now') - 2440587.5) * 86400000000.0) AS INTEGER))`,
+		Plus:          func(t, p string) string { return "(" + t + " + " + p + ")" },
 	}
 }
 

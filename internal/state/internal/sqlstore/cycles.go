@@ -18,11 +18,13 @@ func (s *Store) StartCycle(ctx context.Context, c state.Cycle) (int64, error) {
 		c.Result = state.CycleRunning
 	}
 	var id int64
-	err := s.w.QueryRowContext(ctx, s.q(`
-		INSERT INTO cycles (channel, kind, started, finished, result, stats, plan_id, error)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`),
-		c.Channel, c.Kind, s.time(c.Started), s.time(c.Finished), c.Result, counts(c.Stats), c.PlanID, c.Error,
-	).Scan(&id)
+	err := s.inTx(ctx, func(tx tx) error {
+		return tx.queryRow(ctx, `
+			INSERT INTO cycles (channel, kind, started, finished, result, stats, plan_id, error)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			c.Channel, c.Kind, s.time(c.Started), s.time(c.Finished), c.Result, counts(c.Stats), c.PlanID, c.Error,
+		).Scan(&id)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("start cycle of %s: %w", c.Channel, err)
 	}

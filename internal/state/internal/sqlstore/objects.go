@@ -85,7 +85,17 @@ func (s *Store) PutObject(ctx context.Context, o state.Object) error {
 	if err := o.Validate(); err != nil {
 		return fmt.Errorf("put object: %w", err)
 	}
-	if _, err := s.putObject.ExecContext(ctx, s.objectArgs(o)...); err != nil {
+	put := func(stmt *sql.Stmt) error {
+		_, err := stmt.ExecContext(ctx, s.objectArgs(o)...)
+		return err
+	}
+	var err error
+	if fenced(ctx) {
+		err = s.inTx(ctx, func(tx tx) error { return put(tx.StmtContext(ctx, s.putObject)) })
+	} else {
+		err = put(s.putObject)
+	}
+	if err != nil {
 		return fmt.Errorf("put object %s: %w", o, err)
 	}
 	return nil

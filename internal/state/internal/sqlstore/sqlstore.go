@@ -40,6 +40,18 @@ type Flavor struct {
 	// key once per member (see RemoveMembers). Without it, changes go in
 	// chunks of parameters, and SQLite probes its key once for each.
 	Arrays bool
+	// Now is SQL for the database's current time, as Time stores times:
+	// leases and heartbeats go by it, never by a node's clock.
+	Now string
+	// Plus is SQL for time t moved by the microseconds in parameter p.
+	Plus func(t, p string) string
+	// FenceLock ends the SELECT of a lease a fenced write checks, and
+	// GrantLock the one a grant reads first: a grant waits for the fenced
+	// writes in flight, and they for it, but renewals wait for neither
+	// (PostgreSQL's FOR KEY SHARE and FOR UPDATE; an UPDATE that leaves the
+	// key alone conflicts with the first only). Empty for SQLite, whose one
+	// writer already excludes the others.
+	FenceLock, GrantLock string
 }
 
 // Store implements state.Store over two pools: w for writes and r for reads,
@@ -96,9 +108,32 @@ func (s *Store) q(query string) string {
 	return query
 }
 
-// exec runs a write outside a transaction.
+// now is the database's current time.
+func (s *Store) now() string { return s.flavor.Now }
+
+// nowPlus is the database's current time moved by the microseconds in
+// parameter p.
+func (s *Store) nowPlus(p string) string { return s.flavor.Plus(s.flavor.Now, p) }
+
+// fenced reports whether ctx carries a fence: its writes need a
+// transaction that checks it.
+func fenced(ctx context.Context) bool {
+	_, ok := state.FenceFrom(ctx)
+	return ok
+}
+
+// exec runs a write outside a transaction, or in one when it is fenced.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return s.w.ExecContext(ctx, s.q(query), args...)
+	if !fenced(ctx) {
+		return s.w.ExecContext(ctx, s.q(query), args...)
+	}
+	var res sql.Result
+	err := s.inTx(ctx, func(t tx) error {
+		var err error
+		res, err = t.exec(ctx, query, args...)
+		return err
+	})
+	return res, err
 }
 
 // query runs a read.
@@ -120,11 +155,15 @@ func (t tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return t.QueryRowContext(ctx, t.s.q(query), args...)
 }
 
-// inTx runs fn in a write transaction and commits it.
+// inTx runs fn in a write transaction and commits it. A fenced context's
+// fence is checked first, in the transaction.
 func (s *Store) inTx(ctx context.Context, fn func(tx) error) error {
 	t, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
+	}
+	if err := (tx{t, s}).fence(ctx); err != nil {
+		return errors.Join(err, ignoreDone(t.Rollback()))
 	}
 	if err := fn(tx{t, s}); err != nil {
 		return errors.Join(err, ignoreDone(t.Rollback()))
