@@ -67,7 +67,7 @@ func serveConsole(ctx context.Context, sys *provision.System, r *engine.Runner, 
 	srv, err := console.New(console.Options{
 		Channels: channels, Store: sys.Store, Control: sys.ConsoleControl(r, nil), Checks: sys.ConsoleChecks(), Monitor: ob.monitor,
 		SignIns: sys.ConsoleSignIns(nil),
-		Token: token, Secure: lc.Certificate != "", Logger: log.With("component", "console"), Version: buildVersion(),
+		Token:   token, Secure: lc.Certificate != "", Logger: log.With("component", "console"), Version: buildVersion(),
 	})
 	if err != nil {
 		return "", err
