@@ -167,12 +167,14 @@ func (m *Monitor) CertificateExpiry(use string, notAfter time.Time) {
 var (
 	certExpiryDesc = prometheus.NewDesc("o365prov_sso_certificate_expiry_timestamp_seconds",
 		"When each of the identity provider's signing certificates expires (Unix time), by use (current, next).", []string{"use"}, nil)
-	certDaysLeftDesc = prometheus.NewDesc("o365prov_sso_certificate_days_left",
-		"Whole days until each of the identity provider's signing certificates expires, by use (current, next); negative once expired.", []string{"use"}, nil)
+	// Prometheus' conventions want seconds, not days: days left is this
+	// divided by 86400.
+	certLeftDesc = prometheus.NewDesc("o365prov_sso_certificate_remaining_seconds",
+		"Seconds until each of the identity provider's signing certificates expires, by use (current, next); negative once expired. Divide by 86400 for days left.", []string{"use"}, nil)
 )
 
 // certCollector reports the signing certificates' expiry, working out the
-// days left at scrape time so that the gauge falls day by day.
+// time left at each scrape so that the gauge falls as it should.
 type certCollector struct {
 	clock    func() time.Time
 	mu       sync.Mutex
@@ -187,7 +189,7 @@ func (c *certCollector) set(use string, notAfter time.Time) {
 
 func (c *certCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- certExpiryDesc
-	ch <- certDaysLeftDesc
+	ch <- certLeftDesc
 }
 
 func (c *certCollector) Collect(ch chan<- prometheus.Metric) {
@@ -196,7 +198,7 @@ func (c *certCollector) Collect(ch chan<- prometheus.Metric) {
 	defer c.mu.Unlock()
 	for use, t := range c.notAfter {
 		ch <- prometheus.MustNewConstMetric(certExpiryDesc, prometheus.GaugeValue, float64(t.Unix()), use)
-		ch <- prometheus.MustNewConstMetric(certDaysLeftDesc, prometheus.GaugeValue, float64(DaysLeft(now, t)), use)
+		ch <- prometheus.MustNewConstMetric(certLeftDesc, prometheus.GaugeValue, t.Sub(now).Seconds(), use)
 	}
 }
 

@@ -47,7 +47,7 @@ func TestMetricsPassTheLinterAndMoveWithWhatIsObserved(t *testing.T) {
 		{"the backlog of the running apply", "o365prov_sync_backlog_operations", `o365prov_sync_backlog_operations{channel="contoso"} 6`},
 		{"sign-ins by result", "o365prov_sso_signins_total", `o365prov_sso_signins_total{result="success"} 1`},
 		{"certificate expiry", "o365prov_sso_certificate_expiry_timestamp_seconds", `o365prov_sso_certificate_expiry_timestamp_seconds{use="current"} 1.7987976e+09`},
-		{"certificate days left", "o365prov_sso_certificate_days_left", `o365prov_sso_certificate_days_left{use="current"} 30`},
+		{"certificate time left", "o365prov_sso_certificate_remaining_seconds", `o365prov_sso_certificate_remaining_seconds{use="current"} 2.592e+06`},
 		{"write budget share", "o365prov_graph_write_budget_ratio", "o365prov_graph_write_budget_ratio 0.000333"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
