@@ -145,6 +145,7 @@ type Federation struct {
 	Federated bool                `json:"federated"`       // the tenant has a federation for it
 	Error     string              `json:"error,omitempty"` // the tenant could not be read
 	Settings  []FederationSetting `json:"settings"`
+	Differing int                 `json:"differing"` // settings the tenant has otherwise`
 }
 
 // FederationSetting is one setting as the tenant has it and as o365prov

@@ -190,6 +190,9 @@ func (p signInPage) federation(ctx context.Context, keys sso.Keys, domain string
 	for _, fld := range CompareFederation(cur, ours) {
 		f.Settings = append(f.Settings, console.FederationSetting{Name: fld.Name,
 			Tenant: ShowFederationValue(fld.Name, fld.Tenant), Ours: ShowFederationValue(fld.Name, fld.Ours), Differs: fld.Differs()})
+		if fld.Differs() {
+			f.Differing++
+		}
 	}
 	return f
 }
