@@ -53,6 +53,7 @@ func (ob *observability) options(o provision.Options) provision.Options {
 	o.Metrics = ob.monitor
 	o.WrapStore = func(st state.Store) state.Store { return console.Observe(st, ob.monitor, ob.lines) }
 	o.ChannelProgress = func(ch string) engine.Progress { return ob.monitor.Progress(ch) }
+	o.SignInMetrics = ob.monitor
 	return o
 }
 
@@ -65,7 +66,8 @@ func serveConsole(ctx context.Context, sys *provision.System, r *engine.Runner, 
 	}
 	srv, err := console.New(console.Options{
 		Channels: channels, Store: sys.Store, Control: sys.ConsoleControl(r, nil), Checks: sys.ConsoleChecks(), Monitor: ob.monitor,
-		Token: token, Secure: lc.Certificate != "", Logger: log.With("component", "console"), Version: buildVersion(),
+		SignIns: sys.ConsoleSignIns(nil),
+		Token:   token, Secure: lc.Certificate != "", Logger: log.With("component", "console"), Version: buildVersion(),
 	})
 	if err != nil {
 		return "", err

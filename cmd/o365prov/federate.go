@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/sha1"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -168,7 +165,7 @@ func printFederation(w io.Writer, domain string, cur *graph.FederationConfig, fi
 			mark = "*"
 			n++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", mark, f.Name, showValue(f.Name, f.Tenant), showValue(f.Name, f.Ours))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", mark, f.Name, provision.ShowFederationValue(f.Name, f.Tenant), provision.ShowFederationValue(f.Name, f.Ours))
 	}
 	_ = tw.Flush()
 	switch n {
@@ -177,27 +174,6 @@ func printFederation(w io.Writer, domain string, cur *graph.FederationConfig, fi
 	default:
 		fmt.Fprintf(w, "\n%d setting(s) differ (marked *); `o365prov federate` without --show writes o365prov's.\n", n)
 	}
-}
-
-// showValue prints certificates by SHA-1 thumbprint and expiry, the way
-// administrators compare them.
-func showValue(name, v string) string {
-	if v == "" {
-		return "-"
-	}
-	if !strings.HasSuffix(name, "Certificate") {
-		return v
-	}
-	der, err := base64.StdEncoding.DecodeString(v)
-	if err != nil {
-		return "(not base64)"
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		return "(not a certificate)"
-	}
-	sum := sha1.Sum(der)
-	return fmt.Sprintf("%s (until %s)", strings.ToUpper(hex.EncodeToString(sum[:])), c.NotAfter.Format("2006-01-02"))
 }
 
 // idpClient reaches the identity provider at baseURL, trusting its own

@@ -68,14 +68,14 @@ func runRollover(ctx context.Context, a *app, cfgPath string, prepare bool) erro
 			return err
 		}
 		fmt.Fprintf(a.stdout, "Next signing certificate: %s\nCurrent (still signing): %s\nNow restart `o365prov run`, then run `o365prov federate` for each domain so Entra knows the next certificate.\n",
-			showValue("signingCertificate", ks.Next.CertBase64()), showValue("signingCertificate", ks.Current.CertBase64()))
+			provision.ShowFederationValue("signingCertificate", ks.Next.CertBase64()), provision.ShowFederationValue("signingCertificate", ks.Current.CertBase64()))
 		return nil
 	}
 	if ks, err = v.Rollover(ctx); err != nil {
 		return &exitError{code: 1, err: err}
 	}
 	fmt.Fprintf(a.stdout, "Promoted: tokens are signed with %s from the next start of `o365prov run`.\nRun `o365prov federate` for each domain so signingCertificate follows.\n",
-		showValue("signingCertificate", ks.Current.CertBase64()))
+		provision.ShowFederationValue("signingCertificate", ks.Current.CertBase64()))
 	return nil
 }
 

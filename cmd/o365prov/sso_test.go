@@ -32,8 +32,11 @@ func freePort(t *testing.T) int {
 }
 
 var (
-	hiddenRe = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
-	formRe   = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
+	// demoSignInRe finds where the demo says to sign in, as whom, and the
+	// password.
+	demoSignInRe = regexp.MustCompile(`(https://\S+/login\?username=(\S+))\n  password: (\S+)`)
+	hiddenRe     = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+	formRe       = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
 )
 
 type browser struct {
@@ -56,6 +59,20 @@ func (b browser) do(method, u string, form url.Values) (string, string) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.Request.URL.String(), string(body)
+}
+
+// newDemoBrowser is a browser with its own cookies that trusts the demo's
+// fake tenant.
+func newDemoBrowser(t *testing.T, dir string) browser {
+	t.Helper()
+	ca, err := os.ReadFile(filepath.Join(dir, "tenant-ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	jar, _ := cookiejar.New(nil)
+	return browser{t, &http.Client{Jar: jar, Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}}
 }
 
 func hiddenFields(body string) (string, url.Values) {
@@ -103,26 +120,16 @@ func TestDemoFederatesAndSignsIn(t *testing.T) {
 		done <- run(ctx, []string{"demo", "--dir", dir, "--ldap", "127.0.0.1:0", "--tenant", "127.0.0.1:0", "--sso", "127.0.0.1:" + port, "--log-level", "warn"}, &out, io.Discard)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	signInRe := regexp.MustCompile(`(https://\S+/login\?username=(\S+))\n  password: (\S+)`)
 	var m []string
 	for deadline := time.Now().Add(90 * time.Second); m == nil; {
 		if time.Now().After(deadline) {
 			t.Fatalf("the demo printed no sign-in URL:\n%s", out.String())
 		}
 		time.Sleep(200 * time.Millisecond)
-		m = signInRe.FindStringSubmatch(out.String())
+		m = demoSignInRe.FindStringSubmatch(out.String())
 	}
 	start, user, password := m[1], m[2], m[3]
-	ca, err := os.ReadFile(filepath.Join(dir, "tenant-ca.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
-	newBrowser := func() browser {
-		jar, _ := cookiejar.New(nil)
-		return browser{t, &http.Client{Jar: jar, Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}}
-	}
+	newBrowser := func() browser { return newDemoBrowser(t, dir) }
 	cfgPath := filepath.Join(dir, "o365prov.yaml")
 
 	t.Run("a demo user signs in with the password the demo prints", func(t *testing.T) {

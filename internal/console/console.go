@@ -105,8 +105,8 @@ type ChannelInfo struct {
 }
 
 // SignIns is the identity provider's side of the console, when SSO is on.
-// The SSO package adapts to it; until then the Sign-in page says SSO is
-// off. Nothing here is implemented by the console itself.
+// The provision package adapts the audit log, the signing keys and the
+// tenant's federation settings to it; the console knows nothing of SSO.
 type SignIns interface {
 	SignInSummary(ctx context.Context) (SignInSummary, error)
 }
@@ -118,26 +118,43 @@ type SignInSummary struct {
 	Domains      []Federation  `json:"domains"`
 }
 
-// SignIn is one sign-in attempt.
+// SignIn is one sign-in attempt, from the audit log. It never holds a
+// password.
 type SignIn struct {
-	Time   time.Time `json:"time"`
-	User   string    `json:"user"`
-	Result string    `json:"result"`
-	Reason string    `json:"reason,omitempty"`
+	Time     time.Time `json:"time"`
+	User     string    `json:"user"`         // what the person typed
+	DN       string    `json:"dn,omitempty"` // who the directory said they are
+	From     string    `json:"from"`         // client address
+	Protocol string    `json:"protocol"`     // wsfed | saml2
+	Result   string    `json:"result"`       // ok | failed
+	Reason   string    `json:"reason,omitempty"`
 }
 
 // Certificate is a signing certificate and when it expires.
 type Certificate struct {
-	Subject  string    `json:"subject"`
-	NotAfter time.Time `json:"notAfter"`
-	DaysLeft int       `json:"daysLeft"`
+	Use        string    `json:"use"` // current | next
+	Subject    string    `json:"subject"`
+	Thumbprint string    `json:"thumbprint"` // SHA-1, as administrators compare them
+	NotAfter   time.Time `json:"notAfter"`
+	DaysLeft   int       `json:"daysLeft"`
 }
 
 // Federation compares a federated domain's settings in the tenant with ours.
 type Federation struct {
-	Domain string            `json:"domain"`
-	Tenant map[string]string `json:"tenant"`
-	Ours   map[string]string `json:"ours"`
+	Domain    string              `json:"domain"`
+	Federated bool                `json:"federated"`       // the tenant has a federation for it
+	Error     string              `json:"error,omitempty"` // the tenant could not be read
+	Settings  []FederationSetting `json:"settings"`
+	Differing int                 `json:"differing"` // settings the tenant has otherwise`
+}
+
+// FederationSetting is one setting as the tenant has it and as o365prov
+// wants it.
+type FederationSetting struct {
+	Name    string `json:"name"`
+	Tenant  string `json:"tenant"`
+	Ours    string `json:"ours"`
+	Differs bool   `json:"differs"`
 }
 
 // Options configure a Server.

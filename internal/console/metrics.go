@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/o365prov/o365prov/internal/state"
@@ -31,7 +32,7 @@ type promMetrics struct {
 	backlogOps     *prometheus.GaugeVec
 	eta            *prometheus.GaugeVec
 	signIns        *prometheus.CounterVec
-	certDays       *prometheus.GaugeVec
+	certs          *certCollector
 }
 
 func newPromMetrics(m *Monitor) *promMetrics {
@@ -74,11 +75,9 @@ func newPromMetrics(m *Monitor) *promMetrics {
 	p.signIns = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "o365prov_sso_signins_total", Help: "Federated sign-ins by result (success, bad_password, locked, error).",
 	}, []string{"result"})
-	p.certDays = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "o365prov_sso_certificate_expiry_timestamp_seconds", Help: "When each of the identity provider's certificates expires (Unix time), by use; days left: (x - time()) / 86400.",
-	}, []string{"use"})
+	p.certs = &certCollector{clock: m.clock, notAfter: map[string]time.Time{}}
 	for _, c := range []prometheus.Collector{p.graphRequests, p.graphLatency, p.graphRU, p.graphWrites, p.graphHTTP, p.graphThrottled, p.graphRetries,
-		p.operations, p.cycles, p.cycleDuration, p.backlogOps, p.eta, p.signIns, p.certDays,
+		p.operations, p.cycles, p.cycleDuration, p.backlogOps, p.eta, p.signIns, p.certs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -143,13 +142,74 @@ func (m *Monitor) budgetShare() float64 {
 	return float64(n) / (m.ceiling * budgetWindow)
 }
 
-// SignIn counts one federated sign-in; the SSO package calls it.
-func (m *Monitor) SignIn(result string) { m.prom.signIns.WithLabelValues(result).Inc() }
+// signInResults are the values o365prov_sso_signins_total's result label
+// takes; anything else counts as error, so the label stays bounded.
+var signInResults = map[string]bool{
+	"success": true, "bad_password": true, "locked": true, "disabled": true,
+	"password_expired": true, "not_provisioned": true, "error": true,
+}
 
-// CertificateExpiry records when one of the identity provider's
-// certificates expires; the SSO package calls it.
+// SignIn counts one federated sign-in by result (one of signInResults).
+func (m *Monitor) SignIn(result string) {
+	if !signInResults[result] {
+		result = "error"
+	}
+	m.prom.signIns.WithLabelValues(result).Inc()
+}
+
+// CertificateExpiry records when one of the identity provider's signing
+// certificates (use: current or next) expires; /metrics reports it and the
+// days left at each scrape.
 func (m *Monitor) CertificateExpiry(use string, notAfter time.Time) {
-	m.prom.certDays.WithLabelValues(use).Set(float64(notAfter.Unix()))
+	m.prom.certs.set(use, notAfter)
+}
+
+var (
+	certExpiryDesc = prometheus.NewDesc("o365prov_sso_certificate_expiry_timestamp_seconds",
+		"When each of the identity provider's signing certificates expires (Unix time), by use (current, next).", []string{"use"}, nil)
+	// Prometheus' conventions want seconds, not days: days left is this
+	// divided by 86400.
+	certLeftDesc = prometheus.NewDesc("o365prov_sso_certificate_remaining_seconds",
+		"Seconds until each of the identity provider's signing certificates expires, by use (current, next); negative once expired. Divide by 86400 for days left.", []string{"use"}, nil)
+)
+
+// certCollector reports the signing certificates' expiry, working out the
+// time left at each scrape so that the gauge falls as it should.
+type certCollector struct {
+	clock    func() time.Time
+	mu       sync.Mutex
+	notAfter map[string]time.Time
+}
+
+func (c *certCollector) set(use string, notAfter time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.notAfter[use] = notAfter
+}
+
+func (c *certCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- certExpiryDesc
+	ch <- certLeftDesc
+}
+
+func (c *certCollector) Collect(ch chan<- prometheus.Metric) {
+	now := c.clock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for use, t := range c.notAfter {
+		ch <- prometheus.MustNewConstMetric(certExpiryDesc, prometheus.GaugeValue, float64(t.Unix()), use)
+		ch <- prometheus.MustNewConstMetric(certLeftDesc, prometheus.GaugeValue, t.Sub(now).Seconds(), use)
+	}
+}
+
+// DaysLeft is the whole days from now until notAfter, negative once past.
+func DaysLeft(now, notAfter time.Time) int {
+	d := notAfter.Sub(now)
+	days := int(d / (24 * time.Hour))
+	if d < 0 && d%(24*time.Hour) != 0 {
+		days--
+	}
+	return days
 }
 
 // WatchObjects makes /metrics report the channels' objects by kind and

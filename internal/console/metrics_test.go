@@ -26,7 +26,7 @@ func TestMetricsPassTheLinterAndMoveWithWhatIsObserved(t *testing.T) {
 	m.Progress("contoso").Start(10)
 	m.Progress("contoso").Done(4)
 	m.SignIn("success")
-	m.CertificateExpiry("signing", fixtureNow.Add(30*24*time.Hour))
+	m.CertificateExpiry("current", fixtureNow.Add(30*24*time.Hour))
 	// An operation recorded through the observed store counts too.
 	must(t, tc.o.Store.Audit(context.Background(), state.AuditEntry{Time: fixtureNow, Channel: "contoso", Kind: state.KindUser, GUID: ada, Operation: "updateUser", Result: "ok"}))
 
@@ -46,7 +46,8 @@ func TestMetricsPassTheLinterAndMoveWithWhatIsObserved(t *testing.T) {
 		{"objects by state, from the store", "o365prov_objects", `o365prov_objects{channel="contoso",kind="user",state="failed"} 1`},
 		{"the backlog of the running apply", "o365prov_sync_backlog_operations", `o365prov_sync_backlog_operations{channel="contoso"} 6`},
 		{"sign-ins by result", "o365prov_sso_signins_total", `o365prov_sso_signins_total{result="success"} 1`},
-		{"certificate expiry", "o365prov_sso_certificate_expiry_timestamp_seconds", `o365prov_sso_certificate_expiry_timestamp_seconds{use="signing"} 1.7987976e+09`},
+		{"certificate expiry", "o365prov_sso_certificate_expiry_timestamp_seconds", `o365prov_sso_certificate_expiry_timestamp_seconds{use="current"} 1.7987976e+09`},
+		{"certificate time left", "o365prov_sso_certificate_remaining_seconds", `o365prov_sso_certificate_remaining_seconds{use="current"} 2.592e+06`},
 		{"write budget share", "o365prov_graph_write_budget_ratio", "o365prov_graph_write_budget_ratio 0.000333"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,7 +23,8 @@
 // full. A Batch submits many
 // requests at once and links those that must run in order (dependsOn); a
 // linked chain always travels in one $batch. Do returns the raw *Response,
-// whose RequestID is what an audit log wants.
+// whose RequestID is what an audit log wants (inside a $batch, the
+// batch's: the one Microsoft can trace).
 //
 // # Budget
 //

@@ -234,6 +234,17 @@ func TestMembers(t *testing.T) {
 			t.Errorf("%d members, want 47", got)
 		}
 	})
+	t.Run("batched member adds return the request-ids to audit", func(t *testing.T) {
+		// Two chunks go in one $batch, whose inner answers carry no
+		// request-id of their own: each takes the $batch's.
+		rids, err := c.AddMembersTraced(ctx, g.ID, ids[52:90])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rids) == 0 || slices.Contains(rids, "") {
+			t.Errorf("request-ids %q", rids)
+		}
+	})
 	t.Run("the full member list is read", func(t *testing.T) {
 		if err := c.AddMembers(ctx, g.ID, ids[45:]); err != nil {
 			t.Fatal(err)

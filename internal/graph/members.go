@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"slices"
 )
 
 // ListMembers walks a group's direct members, 999 a page (Graph's default
@@ -87,8 +88,15 @@ func (c *Client) AddMembersRequest(groupID string, memberIDs []string) *Request 
 // not exist, a chunk that fails that way is retried one member at a time,
 // where "already present" is success and a missing member fails alone.
 func (c *Client) AddMembers(ctx context.Context, groupID string, memberIDs []string) error {
+	_, err := c.AddMembersTraced(ctx, groupID, memberIDs)
+	return err
+}
+
+// AddMembersTraced is AddMembers returning the request-ids of the writes
+// Graph accepted, for the audit log.
+func (c *Client) AddMembersTraced(ctx context.Context, groupID string, memberIDs []string) ([]string, error) {
 	if len(memberIDs) == 0 {
-		return nil
+		return nil, nil
 	}
 	b := c.NewBatch()
 	var chunks [][]string
@@ -98,15 +106,17 @@ func (c *Client) AddMembers(ctx context.Context, groupID string, memberIDs []str
 		b.Add(c.AddMembersRequest(groupID, chunk))
 	}
 	if err := b.Start(ctx); err != nil {
-		return fmt.Errorf("add members to group %s: %w", groupID, err)
+		return nil, fmt.Errorf("add members to group %s: %w", groupID, err)
 	}
 	_ = b.Wait(ctx)
 	one := c.NewBatch()
 	var errs []error
+	var ids []string
 	for i, s := range b.steps {
-		err := s.Err()
+		resp, err := s.Result()
 		switch {
 		case err == nil:
+			ids = appendRequestID(ids, resp)
 		case splittable(err):
 			for _, id := range chunks[i] {
 				one.Add(c.AddMemberRequest(groupID, id))
@@ -117,11 +127,23 @@ func (c *Client) AddMembers(ctx context.Context, groupID string, memberIDs []str
 	}
 	if one.Len() > 0 {
 		errs = append(errs, one.Send(ctx))
+		for _, s := range one.steps {
+			if resp, err := s.Result(); err == nil {
+				ids = appendRequestID(ids, resp)
+			}
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("add members to group %s: %w", groupID, err)
+		return ids, fmt.Errorf("add members to group %s: %w", groupID, err)
 	}
-	return nil
+	return ids, nil
+}
+
+func appendRequestID(ids []string, resp *Response) []string {
+	if resp == nil || resp.RequestID == "" || slices.Contains(ids, resp.RequestID) {
+		return ids
+	}
+	return append(ids, resp.RequestID)
 }
 
 // splittable reports whether a bind PATCH failed because of one of its

@@ -103,7 +103,8 @@ type Response struct {
 	Header http.Header
 	// Body is the raw JSON answer; empty for 204.
 	Body json.RawMessage
-	// RequestID is Graph's request-id.
+	// RequestID is Graph's request-id: for a request sent inside a
+	// $batch, whose answer has none of its own, the $batch's.
 	RequestID string
 	// ResourceUnits is x-ms-resource-unit: what the request cost.
 	ResourceUnits int

@@ -87,7 +87,14 @@ func (c *Client) sendBatch(calls []*call) []attempt {
 			out[i] = attempt{c: cl, err: &TransportError{Method: cl.req.Method, Path: cl.req.Template, Err: errNoAnswer}, ru: estimateRU(cl.req)}
 		default:
 			a := answers[i]
-			out[i] = c.answer(cl, a.Status, a.header(), a.body(), token, dur, true)
+			h := a.header()
+			// Graph gives the inner answers of a $batch no request-id of
+			// their own; the batch's is the one Microsoft support can trace,
+			// and the audit log must name one for every write.
+			if h.Get("request-id") == "" && header.Get("request-id") != "" {
+				h.Set("request-id", header.Get("request-id"))
+			}
+			out[i] = c.answer(cl, a.Status, h, a.body(), token, dur, true)
 		}
 	}
 	return out

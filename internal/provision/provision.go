@@ -54,6 +54,9 @@ type Options struct {
 	// ChannelProgress, when set, gives each channel's engine its own
 	// progress report, alongside Progress.
 	ChannelProgress func(channel string) engine.Progress
+	// SignInMetrics, when set, counts the identity provider's sign-ins
+	// and follows its signing certificates (the console's monitor).
+	SignInMetrics SignInMetrics
 }
 
 func (o Options) clock() func() time.Time {
@@ -65,14 +68,15 @@ func (o Options) clock() func() time.Time {
 
 // System is an assembled o365prov: close it when done.
 type System struct {
-	Config  *config.Config
-	Store   state.Store
-	Graph   *graph.Client
-	Engines []*engine.Engine
-	dirs    []*lazyDirectory
-	cred    *credentialCheck
-	sources map[string]*source // by channel: the console reads entries through them
-	tokens  graph.TokenSource  // for the console's readiness check
+	Config        *config.Config
+	Store         state.Store
+	Graph         *graph.Client
+	Engines       []*engine.Engine
+	dirs          []*lazyDirectory
+	cred          *credentialCheck
+	sources       map[string]*source // by channel: the console reads entries through them
+	tokens        graph.TokenSource  // for the console's readiness check
+	signInMetrics SignInMetrics      // nil: none
 }
 
 // OpenStore opens the configured state store. A store that cannot be
@@ -108,7 +112,7 @@ func Open(ctx context.Context, cfg *config.Config, o Options) (*System, error) {
 	if err := CheckChannels(cfg, o.Channels); err != nil {
 		return nil, err
 	}
-	sys := &System{Config: cfg}
+	sys := &System{Config: cfg, signInMetrics: o.SignInMetrics}
 	if err := sys.open(ctx, o); err != nil {
 		// Close what was opened before the failure; the failure is what
 		// the caller needs to hear of.

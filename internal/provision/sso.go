@@ -82,13 +82,14 @@ func (s *System) OpenIdP(ctx context.Context, store sso.Store, log *slog.Logger)
 		return nil, err
 	}
 	srv, err := sso.New(SSOOptions(cfg), sso.Deps{
-		Keys: keys, Directory: adapter, Store: store, Audit: auditSink{st: s.Store, channel: ch.Name},
+		Keys: keys, Directory: adapter, Store: store, Audit: auditSink{st: s.Store, channel: ch.Name, metrics: s.signInMetrics},
 		Clock: clockwork.NewRealClock(), Log: log,
 	})
 	if err != nil {
 		adapter.d.Close()
 		return nil, err
 	}
+	reportCertificates(s.signInMetrics, keys)
 	return &IdP{Server: srv, Keys: keys, dir: adapter.d}, nil
 }
 
@@ -212,19 +213,19 @@ func (s settings) PutSetting(ctx context.Context, key string, value []byte) erro
 	return s.st.PutSetting(ctx, key, value)
 }
 
-// auditSink writes sign-ins to the audit log.
+// auditSink writes sign-ins to the audit log and counts them.
 type auditSink struct {
 	st      state.Store
 	channel string
+	metrics SignInMetrics // nil: none
 }
 
 func (a auditSink) SignIn(ctx context.Context, e sso.Event) error {
-	detail := fmt.Sprintf("%s from %s by %s", e.Login, e.From, e.Protocol)
-	if e.Reason != "" {
-		detail += ": " + e.Reason
+	if a.metrics != nil && e.Operation == "signIn" {
+		a.metrics.SignIn(signInResult(e))
 	}
 	return a.st.Audit(ctx, state.AuditEntry{Time: e.Time, Channel: a.channel, Kind: state.KindUser, DN: e.DN,
-		Operation: e.Operation, Result: e.Result, Detail: detail})
+		Operation: e.Operation, Result: e.Result, Detail: signInDetail(e)})
 }
 
 // SSOStore is where the identity provider keeps sessions, sign-ins in

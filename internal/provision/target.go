@@ -180,7 +180,8 @@ func (t target) DeleteGroup(ctx context.Context, id string) (engine.WriteResult,
 // AddMembers goes through the client's AddMembers, which redoes a chunk
 // member by member when Graph refuses it whole for one member already there.
 func (t target) AddMembers(ctx context.Context, groupID string, memberIDs []string) (engine.WriteResult, error) {
-	return engine.WriteResult{}, classify(t.c.AddMembers(ctx, groupID, memberIDs))
+	ids, err := t.c.AddMembersTraced(ctx, groupID, memberIDs)
+	return engine.WriteResult{RequestID: strings.Join(ids, " ")}, classify(err)
 }
 
 func (t target) RemoveMember(ctx context.Context, groupID, memberID string) (engine.WriteResult, error) {
