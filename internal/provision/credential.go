@@ -104,6 +104,9 @@ func (k *credentialCheck) readExpiry(ctx context.Context, h *CredentialHealth) {
 	}
 	h.Credentials, h.ExpiryProblem = creds, ""
 	for _, c := range creds {
+		if c.Expires.IsZero() {
+			continue // Graph gave no end date: nothing to warn of
+		}
 		if left := c.Expires.Sub(k.now()); left < 30*24*time.Hour {
 			k.log.Warn("the app's credential expires soon: add a new one to the app registration and set it in target", "credential", c.Kind, "name", c.DisplayName, "expires", c.Expires, "in", left.Round(time.Hour))
 		}
