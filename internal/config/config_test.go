@@ -426,3 +426,40 @@ func TestWarningsDoNotFailTheFile(t *testing.T) {
 		t.Fatalf("want 2 warnings (provisionDisabledUsers with delete, no threshold), got %v", cfg.Warnings)
 	}
 }
+
+// Sections this release validates but does not serve are warned of, at
+// their line, so that a passing check is not taken for a working feature.
+func TestSectionsNotServedAreWarnedOf(t *testing.T) {
+	tests := []struct {
+		name, section, yaml string
+	}{
+		{"an sso section", "sso", "sso: {listen: 127.0.0.1:9031, baseURL: https://sso.contoso.com, loginSource: staff}\n"},
+		{"a console section", "console", "console: {listen: 127.0.0.1:9090, adminToken: t0ken-Value-t0ken-Value}\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" passes with a warning", func(t *testing.T) {
+			cfg, err := Parse("c.yaml", []byte(minimal+tt.yaml), testEnv(templateSecrets))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("c.yaml:16: section %s is validated but not served in this release", tt.section)
+			for _, w := range cfg.Warnings {
+				if w.String() == want {
+					return
+				}
+			}
+			t.Fatalf("want warning %q, got %v", want, cfg.Warnings)
+		})
+	}
+	t.Run("without them there is no such warning", func(t *testing.T) {
+		cfg, err := Parse("c.yaml", []byte(minimal), testEnv(templateSecrets))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range cfg.Warnings {
+			if strings.Contains(w.Message, "not served") {
+				t.Fatalf("unexpected warning %v", w)
+			}
+		}
+	})
+}

@@ -35,7 +35,26 @@ func validate(c *Config, ps *problemSet) {
 	if c.Console != nil {
 		validateConsole(c.Console, ps)
 	}
+	warnNotServed(c, ws)
 	c.Warnings = ws.list
+}
+
+// warnNotServed warns of each section this release validates but does not
+// serve yet, so that `check` passing it is not taken for it working. When
+// a feature lands, delete its entry.
+func warnNotServed(c *Config, ws *problemSet) {
+	for _, s := range []struct {
+		section string
+		present bool
+	}{
+		{"sso", c.SSO != nil},
+		{"console", c.Console != nil},
+	} {
+		if s.present {
+			ws.list = append(ws.list, Problem{File: ws.file, Line: ws.line(s.section),
+				Message: "section " + s.section + " is validated but not served in this release"})
+		}
+	}
 }
 
 func validateState(s *State, ps *problemSet) {
