@@ -2,9 +2,9 @@
 GO ?= go
 PKGS ?= ./...
 
-.PHONY: test deps fmt vet staticcheck unit scale static build bench
+.PHONY: test deps fmt vet staticcheck unit e2e static build bench
 
-test: deps fmt vet staticcheck static unit scale
+test: deps fmt vet staticcheck static unit e2e
 
 deps:
 	@scripts/test-deps
@@ -19,14 +19,20 @@ vet:
 staticcheck:
 	$(GO) tool staticcheck $(PKGS)
 
+# Two tiers (CONTRIBUTING.md, "Test tiers"). Every test runs under the race
+# detector except the heavy ones — end to end over many cycles, large data,
+# processes or browsers started — which skip under -short.
 unit:
-	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(GO) test -race -short -count=1 -timeout 20m $(PKGS)
 
-# Tests at scale (a 20,001-member group) run without the race detector,
-# which would make them ten times slower; the same code is race-tested at
-# small scale above.
-scale:
-	$(GO) test -count=1 -timeout 10m -run '^TestScale' ./internal/provision/
+# The heavy tests, each once and without the race detector, which would make
+# them five to ten times slower (the code they drive is race-tested at small
+# scale above). scripts/e2e-tests finds them: the tests that call
+# testing.Short(). Scale tests (a 20,001-member group) are among them.
+e2e:
+	@run=$$(scripts/e2e-tests names); pkgs=$$(scripts/e2e-tests pkgs); \
+	echo "$(GO) test -count=1 -timeout 20m -run '^($$run)\$$' $$pkgs"; \
+	$(GO) test -count=1 -timeout 20m -run "^($$run)\$$" $$pkgs
 
 # The binary must build without cgo, so it ships as one static file.
 static:

@@ -126,6 +126,9 @@ func TestCheckReportsABadExpressionWithItsField(t *testing.T) {
 // TestDemoRunsItsFirstSync runs `o365prov demo --once` as the README says,
 // on free ports, and checks it provisioned the demo company.
 func TestDemoRunsItsFirstSync(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	code, out, errOut := runCLI(t, "demo", "--once", "--ldap", "127.0.0.1:0", "--tenant", "127.0.0.1:0", "--log-level", "warn")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)

@@ -125,6 +125,9 @@ func TestSambaStartTLSAndAuthenticate(t *testing.T) {
 // Group scope by LDAP_MATCHING_RULE_IN_CHAIN, groups with ranged member
 // reads.
 func TestSambaGroupsNestedAndRanged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	t.Parallel()
 	s, c, ou, src, n := sambaOU(t)
 	var users []string
