@@ -1,11 +1,14 @@
 # The whole suite: `make test`. CI runs exactly this (.ci/run).
 GO ?= go
 PKGS ?= ./...
+# Every step but the race-detected tests (which need cgo) builds as the
+# shipped binary does, without cgo, so vet, staticcheck, static and e2e
+# share one compilation of the tree instead of two.
+NOCGO = CGO_ENABLED=0
 
-.PHONY: test deps fmt vet staticcheck unit scale static build bench bench-smoke
+.PHONY: test deps fmt vet staticcheck unit e2e static build bench bench-smoke
 
-test: deps fmt vet staticcheck static unit scale \
-	bench-smoke
+test: deps fmt vet staticcheck static unit e2e bench-smoke
 
 deps:
 	@scripts/test-deps
@@ -15,26 +18,32 @@ fmt:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 vet:
-	$(GO) vet $(PKGS)
+	$(NOCGO) $(GO) vet $(PKGS)
 
 staticcheck:
-	$(GO) tool staticcheck $(PKGS)
+	$(NOCGO) $(GO) tool staticcheck $(PKGS)
 
+# Two tiers (CONTRIBUTING.md, "Test tiers"). Every test runs under the race
+# detector except the heavy ones — end to end over many cycles, large data,
+# processes or browsers started — which skip under -short.
 unit:
-	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(GO) test -race -short -count=1 -timeout 20m $(PKGS)
 
-# Tests at scale (a 20,001-member group) run without the race detector,
-# which would make them ten times slower; the same code is race-tested at
-# small scale above.
-scale:
-	$(GO) test -count=1 -timeout 10m -run '^TestScale' ./internal/provision/
+# The heavy tests, each once and without the race detector, which would make
+# them five to ten times slower (the code they drive is race-tested at small
+# scale above). scripts/e2e-tests finds them: the tests that call
+# testing.Short(). Scale tests (a 20,001-member group) are among them.
+e2e:
+	@run=$$(scripts/e2e-tests names); pkgs=$$(scripts/e2e-tests pkgs); \
+	echo "$(NOCGO) $(GO) test -count=1 -timeout 20m -run '^($$run)\$$' $$pkgs"; \
+	$(NOCGO) $(GO) test -count=1 -timeout 20m -run "^($$run)\$$" $$pkgs
 
 # The binary must build without cgo, so it ships as one static file.
 static:
-	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/o365prov
+	$(NOCGO) $(GO) build -o /dev/null ./cmd/o365prov
 
 build:
-	CGO_ENABLED=0 $(GO) build -o bin/o365prov ./cmd/o365prov
+	$(NOCGO) $(GO) build -o bin/o365prov ./cmd/o365prov
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

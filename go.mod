@@ -2,6 +2,12 @@ module github.com/o365prov/o365prov
 
 go 1.26.0
 
+// Samba's AD DC generates its own certificate with a serial number that is
+// often negative; Go refuses to parse such certificates unless told to,
+// even with insecureSkipVerify. Other LDAP clients accept them, so must
+// o365prov: see docs/directories.md.
+godebug x509negativeserial=1
+
 require (
 	github.com/AzureAD/microsoft-authentication-library-for-go v1.10.1
 	github.com/beevik/etree v1.8.1

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/o365prov/o365prov/internal/config"
 	"github.com/o365prov/o365prov/internal/mapping"
@@ -50,35 +49,14 @@ when any failed.`,
 	return cmd
 }
 
-// loadConfig loads and fully checks a configuration; a bad one becomes exit
-// status 2 with every problem listed.
+// loadConfig loads and fully checks a configuration, mapping expressions
+// included; a bad one becomes exit status 2 with every problem listed.
 func loadConfig(path string) (*config.Config, error) {
-	cfg, err := config.Load(path)
+	cfg, err := config.Load(path, config.WithMappingCheck(mapping.Check))
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
-	if ps := checkExpressions(cfg); len(ps.List) > 0 {
-		return nil, &exitError{code: exitUsage, err: ps}
-	}
 	return cfg, nil
-}
-
-// checkExpressions compiles every channel's mappings, so a bad expression
-// fails at start with its field and position, never in the middle of a sync.
-func checkExpressions(cfg *config.Config) *config.Problems {
-	ps := &config.Problems{}
-	for i, ch := range cfg.Channels {
-		opts := mapping.Options{Base64ImmutableID: ch.Options.Base64ImmutableID}
-		for kind, m := range map[mapping.Kind]map[string]config.FieldMapping{mapping.User: ch.Mapping.User, mapping.Group: ch.Mapping.Group} {
-			_, errs := mapping.Compile(kind, m, opts)
-			for _, e := range errs {
-				path := fmt.Sprintf("channels[%d].mapping.%s.%s", i, kind, e.Field)
-				ps.List = append(ps.List, cfg.Problem(path, "%v", e.Err))
-			}
-		}
-	}
-	sort.SliceStable(ps.List, func(i, j int) bool { return ps.List[i].Line < ps.List[j].Line })
-	return ps
 }
 
 // openSystem loads a configuration and assembles o365prov from it.

@@ -28,6 +28,15 @@ func TestInitThenCheckPassesForEveryType(t *testing.T) {
 			if code, _, errOut := runCLI(t, "init", "--type", typ, "--out", path); code != 0 {
 				t.Fatalf("init exit %d: %s", code, errOut)
 			}
+			// As written, only the placeholder clientId is wrong.
+			code, _, errOut := runCLI(t, "check", "--config", path)
+			if code != 2 || !strings.Contains(errOut, "target.clientId: is the placeholder") || strings.Count(errOut, "\n") != 1 {
+				t.Fatalf("check of the file as written: exit %d, want 2 with the placeholder clientId alone:\n%s", code, errOut)
+			}
+			b, _ := os.ReadFile(path)
+			if err := os.WriteFile(path, []byte(strings.Replace(string(b), config.PlaceholderClientID, "6f1c2f1e-8b1a-4a57-9d0a-3c1b7e2a9f10", 1)), 0o600); err != nil {
+				t.Fatal(err)
+			}
 			code, out, errOut := runCLI(t, "check", "--config", path)
 			if code != 0 {
 				t.Fatalf("check exit %d:\n%s", code, errOut)
@@ -60,7 +69,7 @@ func TestInitRefusesToOverwrite(t *testing.T) {
 
 func TestCheckReportsEveryProblemAndExitsTwo(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bad.yaml")
-	doc := "target:\n  tenant: contoso.com\n  clientId: x\n  clientSecret: lit3ral-S3cret\nchannels:\n  - name: a\n    maxThreads: 0\n"
+	doc := "target:\n  tenant: contoso.com\n  clientId: x\n  clientSecret: lit3ral-S3cret\nchannels:\n  - name: a\n    maxThreads: 0\n    mapping: {user: {mail: {expr: 'lower('}}}\n"
 	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +77,7 @@ func TestCheckReportsEveryProblemAndExitsTwo(t *testing.T) {
 	if code != 2 {
 		t.Fatalf("exit %d, want 2:\n%s", code, errOut)
 	}
-	for _, want := range []string{path + ":3: target.clientId:", path + ":7: channels[0].maxThreads:", path + ":6: channels[0].source.url: required"} {
+	for _, want := range []string{path + ":3: target.clientId:", path + ":7: channels[0].maxThreads:", path + ":6: channels[0].source.url: required", path + ":8: channels[0].mapping.user.mail: expression"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("missing %q in\n%s", want, errOut)
 		}

@@ -80,7 +80,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	a := &app{stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:           "o365prov",
-		Short:         "Provision Microsoft 365 (Entra ID) from an LDAP directory and federate its sign-in",
+		Short:         "Provision Microsoft 365 (Entra ID) from an LDAP directory",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

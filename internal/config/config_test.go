@@ -43,11 +43,17 @@ channels:
 
 func TestTemplatesAreValidForEveryDirectoryType(t *testing.T) {
 	for _, typ := range Types() {
-		t.Run(typ+" template passes its own check", func(t *testing.T) {
+		t.Run(typ+" template passes its own check once its clientId is filled in", func(t *testing.T) {
 			b, err := WriteTemplate(typ)
 			if err != nil {
 				t.Fatal(err)
 			}
+			_, err = Parse(typ+".yaml", b, testEnv(templateSecrets))
+			var ps *Problems
+			if !errors.As(err, &ps) || len(ps.List) != 1 || ps.List[0].Path != "target.clientId" || !strings.Contains(ps.List[0].Message, "placeholder") {
+				t.Fatalf("as written, the template must fail on its placeholder clientId only, got:\n%v", err)
+			}
+			b = []byte(strings.Replace(string(b), PlaceholderClientID, "6f1c2f1e-8b1a-4a57-9d0a-3c1b7e2a9f10", 1))
 			cfg, err := Parse(typ+".yaml", b, testEnv(templateSecrets))
 			if err != nil {
 				t.Fatalf("template for %s does not load:\n%v", typ, err)
@@ -196,6 +202,7 @@ func TestValidationRules(t *testing.T) {
 		{name: "a failover grace over 10m is refused", replace: [2]string{"driver: sqlite", "driver: sqlite\n  failoverGrace: 1h"}, path: "state.failoverGrace", message: "1h0m0s is out of range (3s to 10m)"},
 		{name: "a tenant is required", replace: [2]string{"tenant: contoso.onmicrosoft.com", "tenant: \"\""}, path: "target.tenant", message: "required"},
 		{name: "a tenant must be a domain or GUID", replace: [2]string{"tenant: contoso.onmicrosoft.com", "tenant: not a tenant"}, path: "target.tenant", message: "neither a domain nor a GUID"},
+		{name: "the placeholder client id init writes must be replaced", replace: [2]string{"clientId: 6f1c2f1e-8b1a-4a57-9d0a-3c1b7e2a9f10", "clientId: 00000000-0000-0000-0000-000000000000"}, path: "target.clientId", message: "placeholder `o365prov init` writes: replace it"},
 		{name: "the client id must be a GUID", replace: [2]string{"clientId: 6f1c2f1e-8b1a-4a57-9d0a-3c1b7e2a9f10", "clientId: my-app"}, path: "target.clientId", message: "not a GUID"},
 		{name: "a credential is required", replace: [2]string{"  clientSecret: ${env:O365PROV_CLIENT_SECRET}\n", ""}, path: "target.clientSecret", message: "required (or clientCertificate and clientKey)"},
 		{name: "a secret and a certificate together are refused", replace: [2]string{"  clientSecret:", "  clientCertificate: /x.pem\n  clientKey: /x.key\n  clientSecret:"}, path: "target.clientSecret", message: "not both"},
@@ -335,10 +342,22 @@ func TestABadFileReportsEveryProblemWithItsLine(t *testing.T) {
 	})
 }
 
-func TestSyntaxErrorsNameTheFile(t *testing.T) {
-	_, err := Parse("broken.yaml", []byte("state:\n  driver: [sqlite\n"))
-	if err == nil || !strings.HasPrefix(err.Error(), "broken.yaml") || !strings.Contains(err.Error(), "not valid YAML") {
-		t.Fatalf("got %v", err)
+func TestSyntaxErrorsNameTheFileAndLine(t *testing.T) {
+	tests := []struct {
+		name, doc, want string
+	}{
+		{"an unclosed list is placed where the parser gave up", "state:\n  driver: [sqlite\n", "broken.yaml:3: not valid YAML: "},
+		{"a key out of line is placed at its line", "state:\n  driver: sqlite\n target: x\n", "broken.yaml:3: not valid YAML: column 2: "},
+		{"a second colon is placed at its line", "state:\n  driver: a: b\n", "broken.yaml:2: not valid YAML: column 12: mapping values are not allowed"},
+		{"a tab is named as the cause", "state:\n\tdriver: sqlite\n", "broken.yaml:2: not valid YAML: column 1: found character that cannot start any token: a tab (YAML is indented with spaces only)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("broken.yaml", []byte(tt.doc))
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Fatalf("got %v\nwant it to start with %q", err, tt.want)
+			}
+		})
 	}
 }
 

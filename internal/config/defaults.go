@@ -16,7 +16,7 @@ const (
 	DefaultGraphURL = "https://graph.microsoft.com"
 	DefaultLoginURL = "https://login.microsoftonline.com"
 	// DefaultWriteRate is Graph's documented write limit for one app in one
-	// tenant: 3,000 writes per 150 s (reference/graph.md §6.2).
+	// tenant: 3,000 writes per 150 s (docs/graph.md §6.2).
 	DefaultWriteRate = 20.0
 	// DefaultResourceUnits is the smallest tenant class's read budget, 3,500
 	// resource units per 10 s: safe for every tenant size.
@@ -43,7 +43,7 @@ func defaultTarget() Target {
 }
 
 // DefaultChannel returns a channel for a directory type with PingFederate's
-// template settings (reference/pingfederate.md §1.3, §2.4) and a user and
+// template settings (docs/pingfederate.md §1.3, §2.4) and a user and
 // group mapping that works without edits. An unknown type gets the generic
 // defaults; validation reports the type.
 func DefaultChannel(sourceType string) Channel {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -13,17 +14,38 @@ import (
 
 // Option changes how a configuration is read; tests use them to supply the
 // environment and files secret references read.
-type Option func(*resolver)
+type Option func(*parseOptions)
+
+type parseOptions struct {
+	res          resolver
+	checkMapping func(*Channel) []MappingError
+}
 
 // WithEnv makes ${env:NAME} read from lookup instead of the process
 // environment.
 func WithEnv(lookup func(string) (string, bool)) Option {
-	return func(r *resolver) { r.getenv = lookup }
+	return func(o *parseOptions) { o.res.getenv = lookup }
 }
 
 // WithFiles makes ${file:PATH} read through read instead of os.ReadFile.
 func WithFiles(read func(string) ([]byte, error)) Option {
-	return func(r *resolver) { r.readFile = read }
+	return func(o *parseOptions) { o.res.readFile = read }
+}
+
+// MappingError is a mapped field that does not compile.
+type MappingError struct {
+	Kind  string // user or group
+	Field string // the target field, e.g. mail
+	Err   error
+}
+
+// WithMappingCheck has the configuration's mappings compiled by check as
+// part of reading it, so that an expression that does not compile is
+// reported together with every other problem of the file, at its line.
+// o365prov passes mapping.Check (config cannot import the package that
+// compiles expressions: it imports config).
+func WithMappingCheck(check func(*Channel) []MappingError) Option {
+	return func(o *parseOptions) { o.checkMapping = check }
 }
 
 // Load reads, expands, defaults and validates a configuration file. When
@@ -39,14 +61,14 @@ func Load(path string, opts ...Option) (*Config, error) {
 
 // Parse is Load for data already read; name is used in messages.
 func Parse(name string, data []byte, opts ...Option) (*Config, error) {
-	r := osResolver()
-	for _, o := range opts {
-		o(&r)
+	o := parseOptions{res: osResolver()}
+	for _, opt := range opts {
+		opt(&o)
 	}
 	ps := newProblemSet(name)
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &Problems{List: []Problem{{File: name, Message: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}}
+		return nil, &Problems{List: []Problem{syntaxProblem(name, data, err)}}
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
@@ -55,7 +77,7 @@ func Parse(name string, data []byte, opts ...Option) (*Config, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, &Problems{List: []Problem{{File: name, Line: root.Line, Message: "the file is empty or not a mapping (start with state:, target: and channels:)"}}}
 	}
-	w := walker{ps: ps, res: r}
+	w := walker{ps: ps, res: o.res}
 	ps.lines[""] = root.Line
 	w.walk(root, reflect.TypeOf(Config{}), "")
 
@@ -68,11 +90,40 @@ func Parse(name string, data []byte, opts ...Option) (*Config, error) {
 	}
 	cfg.fill()
 	validate(cfg, ps)
+	// Mappings are compiled even when the rest has problems: every problem
+	// is reported in one run.
+	if o.checkMapping != nil {
+		for i := range cfg.Channels {
+			for _, e := range o.checkMapping(&cfg.Channels[i]) {
+				ps.add(join(index("channels", i), "mapping."+e.Kind+"."+e.Field), "%v", e.Err)
+			}
+		}
+	}
 	if err := ps.err(); err != nil {
 		return nil, err
 	}
 	cfg.positions = ps.lines
 	return cfg, nil
+}
+
+// syntaxProblem places a YAML syntax error at its line, so that it reads
+// FILE:LINE: like every other problem.
+func syntaxProblem(name string, data []byte, err error) Problem {
+	var le *yaml.LoadError
+	if errors.As(err, &le) && le.Mark.Line > 0 {
+		msg := le.Message
+		if i := le.Mark.Index; i >= 0 && i < len(data) && data[i] == '\t' {
+			msg += ": a tab (YAML is indented with spaces only)"
+		}
+		if le.ContextMsg != "" && le.ContextMark.Line > 0 {
+			msg = fmt.Sprintf("%s (%s at line %d)", msg, le.ContextMsg, le.ContextMark.Line)
+		}
+		if le.Mark.Column > 0 {
+			msg = fmt.Sprintf("column %d: %s", le.Mark.Column, msg)
+		}
+		return Problem{File: name, Line: le.Mark.Line, Message: "not valid YAML: " + msg}
+	}
+	return Problem{File: name, Message: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 }
 
 // walker checks the YAML tree against the Go types before decoding: it

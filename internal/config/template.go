@@ -9,10 +9,11 @@ import (
 	"time"
 )
 
-// Template writes the configuration `o365prov init --type T` offers: every
-// option with its default and a line on what it does. It is valid as written
-// once the two secrets it names (O365PROV_CLIENT_SECRET and
-// O365PROV_LDAP_PASSWORD) are in the environment.
+// WriteTemplate writes the configuration `o365prov init --type T` offers: every
+// option with its default and a line on what it does. It is valid once its
+// placeholder clientId (PlaceholderClientID) is replaced and the two secrets
+// it names (O365PROV_CLIENT_SECRET and O365PROV_LDAP_PASSWORD) are in the
+// environment.
 func WriteTemplate(sourceType string) ([]byte, error) {
 	if !oneOf(sourceType, Types()...) {
 		return nil, fmt.Errorf("unknown directory type %q (%s)", sourceType, strings.Join(Types(), ", "))
@@ -28,12 +29,19 @@ func WriteTemplate(sourceType string) ([]byte, error) {
 		Example example
 		User    []mappingLine
 		Group   []mappingLine
-	}{sourceType, ch, defaultTarget(), ex, mappingLines(ch.Mapping.User, userFieldOrder), mappingLines(ch.Mapping.Group, []string{"displayName", "description", "mailNickname"})}
+	}{sourceType, ch, templateTarget(), ex, mappingLines(ch.Mapping.User, userFieldOrder), mappingLines(ch.Mapping.Group, []string{"displayName", "description", "mailNickname"})}
 	var buf bytes.Buffer
 	if err := configTemplate.Execute(&buf, data); err != nil {
 		return nil, fmt.Errorf("write template: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// templateTarget is the default target with the placeholder clientId.
+func templateTarget() Target {
+	t := defaultTarget()
+	t.ClientID = PlaceholderClientID
+	return t
 }
 
 type example struct {

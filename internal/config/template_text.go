@@ -26,8 +26,9 @@ target:
   # The tenant: its initial domain (contoso.onmicrosoft.com) or its GUID.
   tenant: contoso.onmicrosoft.com
   # The app registration's Application (client) ID (Entra admin center >
-  # App registrations). Its permissions are listed in README.md.
-  clientId: 00000000-0000-0000-0000-000000000000
+  # App registrations). Its permissions are listed in README.md. Replace
+  # this placeholder: ` + "`o365prov check`" + ` reports it until you do.
+  clientId: {{.Target.ClientID}}
   # The app's client secret; or, instead, clientCertificate and clientKey.
   clientSecret: ${env:O365PROV_CLIENT_SECRET}
   # PEM files of a certificate registered on the app and its private key.

@@ -69,6 +69,8 @@ func validateTarget(t *Target, ps *problemSet) {
 		ps.add("target.clientId", "required (the app registration's Application (client) ID, a GUID)")
 	case !isGUID(t.ClientID):
 		ps.add("target.clientId", "%q is not a GUID (use the Application (client) ID, not the secret's ID)", t.ClientID)
+	case t.ClientID == PlaceholderClientID:
+		ps.add("target.clientId", "is the placeholder `o365prov init` writes: replace it with the app registration's Application (client) ID (Entra admin center > App registrations)")
 	}
 	hasCert := t.ClientCertificate != "" || t.ClientKey != ""
 	switch {
@@ -100,6 +102,10 @@ func validateTarget(t *Target, ps *problemSet) {
 		}
 	}
 }
+
+// PlaceholderClientID is the clientId `o365prov init` writes, to be
+// replaced: the nil GUID, which no app registration has.
+const PlaceholderClientID = "00000000-0000-0000-0000-000000000000"
 
 var (
 	guidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)

@@ -44,6 +44,9 @@ func embedded(t *testing.T, ldif string, opts ldapserver.Options) (*ldapserver.S
 // The embedded server caps unpaged searches at 1,000 entries, as Active
 // Directory does: a read of 5,100 succeeds only by paging.
 func TestEmbeddedPagingOver5000(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	t.Parallel()
 	_, _, src := embedded(t, slapdtest.BaseLDIF("dc=example,dc=com")+slapdtest.UserLDIF("dc=example,dc=com", 5100), ldapserver.Options{SizeLimit: 1000})
 	d := open(t, src)

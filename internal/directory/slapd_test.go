@@ -15,6 +15,9 @@ import (
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 func TestSlapdPagingOver5000(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	t.Parallel()
 	const n = 5100
 	srv := slapdtest.Start(t, slapdtest.Options{LDIF: slapdtest.UserLDIF("dc=example,dc=com", n) + `dn: uid=multi,ou=people,dc=example,dc=com

@@ -117,6 +117,9 @@ func retryAfter(t *testing.T, v string) time.Duration {
 }
 
 func TestConformanceWalk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	const scale = 25 // the 150 s write window lasts 6 s of wall time
 	cfg := faketenant.DemoConfig()
 	cfg.Throttling.Profile = "entra"

@@ -35,6 +35,9 @@ func pageOnce(c *ldap.Conn, req *ldap.SearchRequest, size uint32, cookie []byte)
 }
 
 func TestPagingOver5000Entries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	e := start(t, org(t, orgUsers, 5), ldapserver.Options{})
 	c := e.admin(t)
 	req := search(contosoPeople, ldap.ScopeSingleLevel, "(objectClass=inetOrgPerson)", "uid")

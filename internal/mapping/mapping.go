@@ -118,6 +118,24 @@ type FieldError struct {
 
 func (e FieldError) Error() string { return fmt.Sprintf("%s: %v", e.Field, e.Err) }
 
+// Check compiles a channel's user and group mappings and returns every field
+// that does not compile. config.WithMappingCheck takes it, so that `check`
+// reports a bad expression together with the file's other problems.
+func Check(ch *config.Channel) []config.MappingError {
+	opts := Options{Base64ImmutableID: ch.Options.Base64ImmutableID}
+	var out []config.MappingError
+	for _, k := range []struct {
+		kind Kind
+		m    map[string]config.FieldMapping
+	}{{User, ch.Mapping.User}, {Group, ch.Mapping.Group}} {
+		_, errs := Compile(k.kind, k.m, opts)
+		for _, e := range errs {
+			out = append(out, config.MappingError{Kind: string(k.kind), Field: e.Field, Err: e.Err})
+		}
+	}
+	return out
+}
+
 // Compile compiles a user or group mapping. It returns every field that does
 // not compile, not just the first.
 func Compile(kind Kind, m map[string]config.FieldMapping, opts Options) (*Mapper, []FieldError) {

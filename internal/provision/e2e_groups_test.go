@@ -144,6 +144,9 @@ func TestAGroupGoneIsLeftAloneWithoutGroupDelete(t *testing.T) {
 }
 
 func TestNestedGroups(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	ldif := orgLDIF(8) + groupLDIF("Engineering", userDN(1), groupDN("Platform")) + groupLDIF("Platform", userDN(2), userDN(3), groupDN("Engineering"))
 	t.Run("flattened into the parent by default, loops cut", func(t *testing.T) {
 		w := newWorld(t, withLDIF(ldif), withSource(groupsScope))

@@ -26,6 +26,9 @@ func licences(u faketenant.User) map[string][]string {
 }
 
 func TestLicences(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	t.Run("a licence by name and a disabled plan by name", func(t *testing.T) {
 		w := newWorld(t, withReplaced("skuId: '${o365Sku}'", "skuId: '${o365Sku}'\n        disabledPlans: 'SWAY'"))
 		res := w.sync(engine.Full)
@@ -127,6 +130,9 @@ func TestLicences(t *testing.T) {
 }
 
 func TestManagers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	t.Run("a five-level org chart is set in one cycle", func(t *testing.T) {
 		ldif := orgLDIF(0)
 		for i := 0; i < 5; i++ {

@@ -95,6 +95,9 @@ func TestDisabledInTheDirectoryIsDisabledThenEnabledAgain(t *testing.T) {
 }
 
 func TestRemovedUsersFollowRemoveUserAction(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	t.Run("disable blocks sign-in and keeps the user", func(t *testing.T) {
 		w := newWorld(t)
 		w.sync(engine.Full)
@@ -124,6 +127,9 @@ func TestRemovedUsersFollowRemoveUserAction(t *testing.T) {
 }
 
 func TestOptionsSwitchedOff(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	t.Run("userCreate off creates nobody", func(t *testing.T) {
 		w := newWorld(t, withChannel("    options: {userCreate: false}\n"))
 		res := w.sync(engine.Full)
@@ -206,6 +212,9 @@ member: ` + userDN(3) + `
 }
 
 func TestFirstContactWithExistingCloudUsers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	t.Run("a hard match on onPremisesImmutableId links without creating", func(t *testing.T) {
 		w := newWorld(t)
 		iid := immutableIDOf(t, w, userDN(2))
