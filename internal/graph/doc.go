@@ -2,7 +2,7 @@
 // deleted items, managers, licences, groups, members, domains and their
 // federation, over net/http and encoding/json, with app-only tokens from
 // MSAL (client secret or certificate). It follows Graph as documented in
-// reference/graph.md (cited as graph.md §N).
+// docs/graph.md, the project's notes on Graph (cited as graph.md §N).
 //
 // # Shape
 //
