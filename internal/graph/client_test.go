@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -541,5 +542,40 @@ func TestA429PausesEverySender(t *testing.T) {
 		if d := at.Sub(first); d < 5*time.Second {
 			t.Errorf("a request went %v after a 429 that said Retry-After: 5", d)
 		}
+	}
+}
+
+func TestATimedOutRequestIsSentOnceMore(t *testing.T) {
+	const timeout = 50 * time.Millisecond
+	tests := []struct {
+		name  string
+		hangs int // the first hangs sends get no answer within the timeout
+		sends int
+		ok    bool
+	}{
+		{name: "a GET that keeps timing out is sent twice, not until the transient attempts run out", hangs: 99, sends: 2},
+		{name: "a GET answered after one timeout succeeds", hangs: 1, sends: 2, ok: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n atomic.Int32
+			_, srv := newStub(t, func(stubRequest) stubAnswer {
+				if int(n.Add(1)) <= tt.hangs {
+					time.Sleep(6 * timeout)
+				}
+				return stubAnswer{status: 200, body: map[string]any{"id": "u1"}}
+			})
+			c, _ := newStubClient(t, srv, func(o *Options) { o.Timeout = timeout })
+			_, err := c.Do(context.Background(), GetUserRequest("u1"))
+			if (err == nil) != tt.ok {
+				t.Errorf("err = %v", err)
+			}
+			if !tt.ok && !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("err = %v, want a timeout", err)
+			}
+			if got := int(n.Load()); got != tt.sends {
+				t.Errorf("sent %d times, want %d", got, tt.sends)
+			}
+		})
 	}
 }

@@ -38,6 +38,7 @@ type call struct {
 
 	// Retry bookkeeping, touched only by the worker holding the call.
 	throttled, transient, lag int
+	timedOut                  int // sends that got no answer within the timeout
 	authRetried               bool
 	// mayHaveApplied is set once an attempt failed without a trustworthy
 	// answer: a later 404 on a DELETE then means the first one worked.

@@ -20,6 +20,15 @@ type RetryPolicy struct {
 	TransientAttempts int
 	TransientBase     time.Duration
 	TransientCap      time.Duration
+	// TimeoutAttempts bounds, within TransientAttempts, the sends of a
+	// request that got no answer within the timeout: a Graph that did not
+	// answer once in the timeout seldom answers the same request in the
+	// next, and every such send costs a whole timeout, so resending it as
+	// often as a 5xx would make one request cost several timeouts and a
+	// cycle against an unreachable tenant last minutes. Microsoft's SDKs
+	// do not resend a timed-out request at all; one resend covers a
+	// single lost exchange.
+	TimeoutAttempts int
 	// Throttled: at most ThrottledAttempts sends of one request that keeps
 	// being answered 429. Without Retry-After, backoff as for transient.
 	ThrottledAttempts int
@@ -37,6 +46,7 @@ type RetryPolicy struct {
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{
 		TransientAttempts: 6, TransientBase: time.Second, TransientCap: 30 * time.Second,
+		TimeoutAttempts:   2,
 		ThrottledAttempts: 12,
 		LagAttempts:       7, LagBase: time.Second, LagCap: 16 * time.Second, LagWindow: 5 * time.Minute,
 	}
@@ -47,6 +57,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	setDefault(&p.TransientAttempts, d.TransientAttempts)
 	setDefault(&p.TransientBase, d.TransientBase)
 	setDefault(&p.TransientCap, d.TransientCap)
+	setDefault(&p.TimeoutAttempts, d.TimeoutAttempts)
 	setDefault(&p.ThrottledAttempts, d.ThrottledAttempts)
 	setDefault(&p.LagAttempts, d.LagAttempts)
 	setDefault(&p.LagBase, d.LagBase)

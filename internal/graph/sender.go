@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"time"
 )
@@ -194,7 +196,10 @@ func (c *Client) judgeAttempt(cl *call, a attempt, now time.Time) (time.Duration
 	case retryTransient:
 		cl.transient++
 		cl.mayHaveApplied = cl.mayHaveApplied || !(ge != nil && ge.Status == http.StatusServiceUnavailable)
-		if cl.transient >= c.retry.TransientAttempts {
+		if errors.Is(a.err, context.DeadlineExceeded) {
+			cl.timedOut++
+		}
+		if cl.transient >= c.retry.TransientAttempts || cl.timedOut >= c.retry.TimeoutAttempts {
 			cl.finish(nil, a.err)
 			return 0, false
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/o365prov/o365prov/internal/config"
+	"github.com/o365prov/o365prov/internal/directory/sambatest"
 	"github.com/o365prov/o365prov/internal/engine"
 	"github.com/o365prov/o365prov/internal/graph"
 	"github.com/o365prov/o365prov/internal/ldapserver"
@@ -27,7 +28,11 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(crashChildEnv); path != "" {
 		os.Exit(crashChild(path))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	// The shared Samba AD, if a test started it: its files and loopback
+	// address go with the binary, and only after every test has run.
+	sambatest.Stop()
+	os.Exit(code)
 }
 
 // crashChild runs one full cycle, as `o365prov sync --once --full` does.

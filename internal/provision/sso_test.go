@@ -132,7 +132,6 @@ func containsDER(hay, needle []byte) bool { return bytes.Contains(hay, needle) }
 
 func TestSignInAgainstSambaAD(t *testing.T) {
 	s := sambatest.Shared(t)
-	t.Cleanup(sambatest.Stop)
 	c := s.Conn(t)
 	var b [3]byte
 	_, _ = rand.Read(b[:])

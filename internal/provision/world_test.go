@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -43,6 +44,7 @@ type world struct {
 	yaml   string
 	scale  float64
 	limits *graph.Limits
+	graph  *graphCounts // what the Graph client did, across reopenings
 }
 
 // tenantTimeScale runs the fake tenant's clock faster than the wall's, so
@@ -113,7 +115,7 @@ func newWorld(t testing.TB, opts ...worldOption) *world {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	w := &world{t: t, ctx: ctx, dir: t.TempDir(), clock: &testClock{}, scale: tenantTimeScale}
+	w := &world{t: t, ctx: ctx, dir: t.TempDir(), clock: &testClock{}, scale: tenantTimeScale, graph: &graphCounts{}}
 	if setup.scale > 0 {
 		w.scale = setup.scale
 	}
@@ -214,7 +216,7 @@ func (w *world) open() {
 	}
 	w.cfg = cfg
 	retry := graph.RetryPolicy{LagBase: 20 * time.Millisecond, LagCap: 500 * time.Millisecond, TransientBase: 10 * time.Millisecond, TransientCap: 200 * time.Millisecond}
-	w.sys, err = provision.Open(w.ctx, cfg, provision.Options{Clock: w.clock.now, GraphLimits: w.limits, GraphRetry: &retry, Settle: settle})
+	w.sys, err = provision.Open(w.ctx, cfg, provision.Options{Clock: w.clock.now, GraphLimits: w.limits, GraphRetry: &retry, Settle: settle, Metrics: w.graph})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -321,4 +323,32 @@ func immutableIDOf(t testing.TB, w *world, dn string) string {
 		t.Fatal(err)
 	}
 	return base64.StdEncoding.EncodeToString(u[:])
+}
+
+// graphCounts counts the Graph client's retries by reason and request
+// path, for tests that bound how often a request is sent.
+type graphCounts struct {
+	graph.NopMetrics
+	mu      sync.Mutex
+	retries map[graph.RetryReason]map[string]int
+}
+
+func (g *graphCounts) Retried(_, path string, reason graph.RetryReason) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.retries == nil {
+		g.retries = map[graph.RetryReason]map[string]int{}
+	}
+	if g.retries[reason] == nil {
+		g.retries[reason] = map[string]int{}
+	}
+	g.retries[reason][path]++
+}
+
+// retried returns how many times requests to each path were queued again
+// for reason.
+func (g *graphCounts) retried(reason graph.RetryReason) map[string]int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return maps.Clone(g.retries[reason])
 }

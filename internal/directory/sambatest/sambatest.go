@@ -121,10 +121,17 @@ func Shared(t testing.TB) *Server {
 	if failure != nil {
 		t.Fatalf("Samba AD: %v", failure)
 	}
+	if shared == nil {
+		// Stop ran: a test (or its cleanup) called it, which pulls the
+		// server from under every test after it.
+		t.Fatal("Samba AD was stopped before this test: call sambatest.Stop from TestMain after m.Run, never from a test")
+	}
 	return shared
 }
 
-// Stop stops the shared server and removes its files and address.
+// Stop stops the shared server and removes its files and address. It
+// belongs in TestMain after m.Run: a test that calls it leaves the tests
+// after it without a server (they fail saying so).
 func Stop() {
 	once.Do(func() { skip = "stopped" })
 	if shared != nil {
