@@ -14,6 +14,9 @@ import (
 )
 
 func TestBenchCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	t.Run("a tiny run reports every figure as JSON and writes a well-formed SVG", func(t *testing.T) {
 		svg := filepath.Join(t.TempDir(), "rate.svg")
 		var stdout, stderr bytes.Buffer

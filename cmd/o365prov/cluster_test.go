@@ -19,9 +19,7 @@ func clusterConfig(t *testing.T) (string, string) {
 	t.Setenv("O365PROV_LDAP_PASSWORD", "x-password-value")
 	dir := t.TempDir()
 	path, db := filepath.Join(dir, "c.yaml"), filepath.Join(dir, "state.db")
-	if code, _, e := runCLI(t, "init", "--type", "openldap", "--out", path); code != 0 {
-		t.Fatal(e)
-	}
+	initConfig(t, path)
 	b, _ := os.ReadFile(path)
 	doc := strings.Replace(string(b), "dsn: 'o365prov.db'", "dsn: '"+db+"'", 1)
 	if doc == string(b) {

@@ -34,7 +34,7 @@ func TestEveryCommandReportsABadCommandLineWithExitTwo(t *testing.T) {
 		{"audit of a channel that does not exist", []string{"audit", "--config", w.cfg, "--channel", "nope"}, "the channels are contoso"},
 		{"channel reset with neither --watermark nor --all", []string{"channel", "reset", "--config", w.cfg, "--channel", "contoso"}, "give exactly one of --watermark or --all"},
 		{"channel reset of a channel that does not exist", []string{"channel", "reset", "--config", w.cfg, "--channel", "nope", "--all"}, "the channels are contoso"},
-		{"an unknown command", []string{"federate"}, `unknown command "federate"`},
+		{"an unknown command", []string{"federat"}, `unknown command "federat"`},
 		{"version with an argument", []string{"version", "now"}, "unknown command"},
 	}
 	for _, tc := range cases {

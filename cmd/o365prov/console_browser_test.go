@@ -79,6 +79,9 @@ func startDemo(t *testing.T) (dir, consoleURL, ldapURL string, out *lockedBuffer
 // plan held for deleting too many users is approved by clicking, then
 // applied.
 func TestConsoleInABrowserAgainstTheDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	browser := chromium(t)
 	dir, consoleURL, ldapURL, out := startDemo(t)
 	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "state.db"))

@@ -46,6 +46,9 @@ func sample(t *testing.T, text, series string) float64 {
 // person in the directory, and scrapes again once the change reached the
 // tenant: the counters moved, and the exposition passes promlint.
 func TestMetricsMoveDuringADemoSync(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	_, consoleURL, ldapURL, _ := startDemo(t)
 	before := scrape(t, consoleURL)
 	problems, err := promlint.New(strings.NewReader(before)).Lint()

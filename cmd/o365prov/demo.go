@@ -144,12 +144,17 @@ func runDemo(ctx context.Context, a *app, f demoFlags) error {
 		fmt.Fprintf(a.stdout, "\nThe demo's directory and tenant stop with it. Its state stays in %s:\n  o365prov status --config %s\n  o365prov audit --config %s\n", filepath.Dir(cfgPath), shellQuote(cfgPath), shellQuote(cfgPath))
 		return nil
 	}
-	printDemoNext(a, ldapURL, tenantURL, cfgPath)
 	idpDone, err := startDemoIdP(ctx, a, sys, log, tenantURL)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped (Ctrl-C) while the identity provider started
+		}
 		return fmt.Errorf("single sign-on: %w", err)
 	}
 	defer func() { cancel(); _ = idpDone() }()
+	// Printed once everything it names is up, so a script that waits for
+	// it can use each of them.
+	printDemoNext(a, ldapURL, tenantURL, cfgPath)
 	return r.Run(ctx)
 }
 

@@ -12,6 +12,9 @@ import (
 // configuration. plan used to panic; the demo's directory is gone with
 // it, so plan says so (exit 3) while status still reads the state.
 func TestDemoOnceThenPlanOnItsConfigurationSaysTheDirectoryIsGone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	dir := t.TempDir()
 	out := mustRun(t, 0, "demo", "--once", "--dir", dir, "--ldap", "127.0.0.1:0", "--tenant", "127.0.0.1:0", "--log-level", "warn")
 	for _, want := range []string{"users created:        200", "licences assigned:", "managers set:         199", "groups created:       20", "(0 failed)", "o365prov status --config " + filepath.Join(dir, "o365prov.yaml")} {
@@ -35,6 +38,9 @@ func TestDemoOnceThenPlanOnItsConfigurationSaysTheDirectoryIsGone(t *testing.T) 
 // While the demo runs, plan works on its configuration from another
 // terminal.
 func TestPlanWorksOnARunningDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -115,3 +115,24 @@ func TestCheckReportsABadExpressionWithItsField(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, errOut)
 	}
 }
+
+// initConfig writes `o365prov init --type openldap` to path with its
+// placeholder clientId replaced, as an administrator does before anything
+// else works (check refuses the placeholder).
+func initConfig(t *testing.T, path string) {
+	t.Helper()
+	if code, _, e := runCLI(t, "init", "--type", "openldap", "--out", path); code != 0 {
+		t.Fatalf("init exit %d: %s", code, e)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.Replace(string(b), config.PlaceholderClientID, "6f1c2f1e-8b1a-4a57-9d0a-3c1b7e2a9f10", 1)
+	if doc == string(b) {
+		t.Fatal("test broken: the template's placeholder clientId not found")
+	}
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

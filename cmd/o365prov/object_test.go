@@ -22,9 +22,7 @@ func storeConfig(t *testing.T) string {
 	t.Setenv("O365PROV_LDAP_PASSWORD", "lp-object-test-value")
 	dir := t.TempDir()
 	path := filepath.Join(dir, "o365prov.yaml")
-	if code, _, e := runCLI(t, "init", "--type", "openldap", "--out", path); code != 0 {
-		t.Fatal(e)
-	}
+	initConfig(t, path)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

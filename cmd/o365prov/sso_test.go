@@ -111,6 +111,9 @@ func (b browser) signIn(start, user, password string) string {
 // through the fake tenant with the password the demo prints, and drives
 // `o365prov federate` against the tenant the demo federated.
 func TestDemoFederatesAndSignsIn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out lockedBuffer

@@ -132,9 +132,7 @@ func TestPlanOnTheInitConfigurationWithNoDirectoryDoesNotPanic(t *testing.T) {
 	t.Setenv("O365PROV_LDAP_PASSWORD", "lp-value")
 	dir := t.TempDir()
 	path := filepath.Join(dir, "o365prov.yaml")
-	if code, _, errOut := runCLI(t, "init", "--type", "openldap", "--out", path); code != 0 {
-		t.Fatal(errOut)
-	}
+	initConfig(t, path)
 	w := &world{cfg: path}
 	w.edit(t, "ldap://ldap.contoso.com:389", "ldap://127.0.0.1:1")
 	w.edit(t, "startTLS: true", "startTLS: false")

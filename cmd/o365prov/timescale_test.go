@@ -11,9 +11,7 @@ func TestCheckTakesATimeScaleOnlyForTheFakeTenant(t *testing.T) {
 	t.Setenv("O365PROV_CLIENT_SECRET", "cs-4f9e2a71-value")
 	t.Setenv("O365PROV_LDAP_PASSWORD", "lp-8d3b5c02-value")
 	path := filepath.Join(t.TempDir(), "o365prov.yaml")
-	if code, _, errOut := runCLI(t, "init", "--type", "openldap", "--out", path); code != 0 {
-		t.Fatalf("init exit %d: %s", code, errOut)
-	}
+	initConfig(t, path)
 	orig, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,9 @@ import (
 // throttling profile, then checks the directory's invariants and that every
 // client's own ledger of users matches the tenant.
 func TestConcurrentClients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	cfg := DemoConfig()
 	cfg.TimeScale = 20
 	cfg.SKUs[1].Units = 30 // scarce E5 units: assignments race for them

@@ -135,6 +135,9 @@ func TestUnsupportedOrBrokenEncodingIsRefused(t *testing.T) {
 // docs/graph.md §11: the 4 MB body limit applies to the decoded body, and a
 // zip bomb is refused after reading just past the limit.
 func TestDecodedSizeLimitRefusesZipBomb(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	f := newFixture(t)
 	bomb := compress(t, "gzip", bytes.Repeat([]byte{' '}, 64<<20))
 	if len(bomb) > 256<<10 {

@@ -78,7 +78,7 @@ func (t *Tenant) buildRouter() *router {
 	rt.add(post, "/v1.0/directory/deletedItems/{id}/microsoft.graph.restore", permWriteDeleted, 1, t.restoreDeletedItem)
 	rt.add(get, "/v1.0/directoryObjects/{id}", permReadDirObjects, 1, t.getDirectoryObject)
 
-	rt.add(get, "/v1.0/applications", []string{"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}, 1, t.listApplications)
+	rt.add(get, "/v1.0/applications", []string{"Application.Read.All", "Application.ReadWrite.OwnedBy", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}, 1, t.listApplications)
 	rt.add(get, "/v1.0/domains", permReadDomains, 1, t.listDomains)
 	rt.add(get, "/v1.0/domains/{id}", permReadDomains, 1, t.getDomain)
 	rt.add(patch, "/v1.0/domains/{id}", permWriteDomains, 1, t.patchDomain)

@@ -116,7 +116,7 @@ func (k *credentialCheck) readExpiry(ctx context.Context, h *CredentialHealth) {
 func expiryProblem(err error) string {
 	var ge *graph.Error
 	if errors.As(err, &ge) && ge.Status == 403 {
-		return "unknown: grant the app Application.Read.All to see when its secret or certificate expires"
+		return "unknown: grant the app Application.Read.All (or Application.ReadWrite.OwnedBy on its own registration, which groups need anyway) to see when its secret or certificate expires"
 	}
 	return "unknown: " + err.Error()
 }

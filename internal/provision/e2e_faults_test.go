@@ -81,6 +81,9 @@ func checkCounts(t *testing.T, got, want tenantCounts) {
 }
 
 func TestGroupsAreNeverCreatedTwice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	t.Run("a group create answered 504 whose write was applied is looked up, not sent again", func(t *testing.T) {
 		w := newWorld(t, withLDIF(tenGroups()), withSource(groupsScope))
 		// Every request fails half the time with a 504 whose write was
@@ -135,6 +138,9 @@ func TestGroupsAreNeverCreatedTwice(t *testing.T) {
 }
 
 func TestEveryFailedObjectIsRetriedByAnIncrementalCycle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	w := newWorld(t, withLDIF(tenGroups()), withSource(groupsScope))
 	if err := w.tenant.SetFaults(faketenant.FaultConfig{ServiceUnavailableRate: 0.6}); err != nil {
 		t.Fatal(err)
@@ -173,6 +179,9 @@ func TestEveryFailedObjectIsRetriedByAnIncrementalCycle(t *testing.T) {
 // twice (graph.RetryPolicy.TimeoutAttempts), not as often as a 5xx, and
 // the cycle fails saying the tenant cannot be reached.
 func TestTheChannelTimeoutBoundsEachGraphRequest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	w := newWorld(t, withReplaced("    maxThreads: 8\n", "    maxThreads: 8\n    timeout: 1s\n"))
 	if err := w.tenant.SetLatency(faketenant.LatencyConfig{Distribution: "uniform", Min: 30 * time.Second, Max: 30 * time.Second}); err != nil {
 		t.Fatal(err)

@@ -74,6 +74,9 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 }
 
 func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy end to end: skipped with -short, run once by make e2e")
+	}
 	actx := chromium(t)
 	if err := os.MkdirAll(filepath.Join("testdata", "screenshots"), 0o755); err != nil {
 		t.Fatal(err)
