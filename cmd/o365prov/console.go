@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/o365prov/o365prov/internal/config"
 	"github.com/o365prov/o365prov/internal/console"
@@ -66,8 +67,8 @@ func serveConsole(ctx context.Context, sys *provision.System, r *engine.Runner, 
 	}
 	srv, err := console.New(console.Options{
 		Channels: channels, Store: sys.Store, Control: sys.ConsoleControl(r, nil), Checks: sys.ConsoleChecks(), Monitor: ob.monitor,
-		SignIns: sys.ConsoleSignIns(nil),
-		Token:   token, Secure: lc.Certificate != "", Logger: log.With("component", "console"), Version: buildVersion(),
+		SignIns: sys.ConsoleSignIns(nil), Sessions: provision.ConsoleSessions(sys.Store),
+		Token: token, Secure: lc.Certificate != "", Logger: log.With("component", "console"), Version: buildVersion(),
 	})
 	if err != nil {
 		return "", err
@@ -76,6 +77,7 @@ func serveConsole(ctx context.Context, sys *provision.System, r *engine.Runner, 
 	if err != nil {
 		return "", err
 	}
+	go provision.PruneSSOItems(ctx, sys.Store, 10*time.Minute, log)
 	go func() {
 		if err := console.Serve(ctx, l, srv); err != nil {
 			log.Error("console stopped", "err", err)

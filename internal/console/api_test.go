@@ -193,99 +193,103 @@ func login(t *testing.T, tc *testConsole) (*http.Client, string) {
 }
 
 func TestLoginThenActWithTheSessionsCSRFToken(t *testing.T) {
-	tc := newTestConsole(t, testToken)
-	c, csrf := login(t, tc)
-	post := func(form url.Values, origin string) (int, string) {
-		req := newReq(t, "POST", tc.srv.URL+"/api/v1/channels/contoso/sync", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if origin != "" {
-			req.Header.Set("Origin", origin)
+	forEachSessionStore(t, func(t *testing.T, opt consoleOption) {
+		tc := newTestConsole(t, testToken, opt)
+		c, csrf := login(t, tc)
+		post := func(form url.Values, origin string) (int, string) {
+			req := newReq(t, "POST", tc.srv.URL+"/api/v1/channels/contoso/sync", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if origin != "" {
+				req.Header.Set("Origin", origin)
+			}
+			code, body, _ := do(t, c, req)
+			return code, body
 		}
-		code, body, _ := do(t, c, req)
-		return code, body
-	}
-	t.Run("an action without the CSRF token is refused", func(t *testing.T) {
-		if code, body := post(url.Values{"mode": {"full"}}, ""); code != http.StatusForbidden {
-			t.Fatal(code, body)
+		t.Run("an action without the CSRF token is refused", func(t *testing.T) {
+			if code, body := post(url.Values{"mode": {"full"}}, ""); code != http.StatusForbidden {
+				t.Fatal(code, body)
+			}
+		})
+		t.Run("an action with another session's token is refused", func(t *testing.T) {
+			if code, body := post(url.Values{"mode": {"full"}, "csrf": {"x" + csrf}}, ""); code != http.StatusForbidden {
+				t.Fatal(code, body)
+			}
+		})
+		t.Run("an action from another site is refused even with the token", func(t *testing.T) {
+			if code, body := post(url.Values{"mode": {"full"}, "csrf": {csrf}}, "https://evil.example"); code != http.StatusForbidden {
+				t.Fatal(code, body)
+			}
+		})
+		if got := tc.control.Calls(); len(got) != 0 {
+			t.Fatalf("a refused action reached the controller: %v", got)
 		}
-	})
-	t.Run("an action with another session's token is refused", func(t *testing.T) {
-		if code, body := post(url.Values{"mode": {"full"}, "csrf": {"x" + csrf}}, ""); code != http.StatusForbidden {
-			t.Fatal(code, body)
-		}
-	})
-	t.Run("an action from another site is refused even with the token", func(t *testing.T) {
-		if code, body := post(url.Values{"mode": {"full"}, "csrf": {csrf}}, "https://evil.example"); code != http.StatusForbidden {
-			t.Fatal(code, body)
-		}
-	})
-	if got := tc.control.Calls(); len(got) != 0 {
-		t.Fatalf("a refused action reached the controller: %v", got)
-	}
-	t.Run("an action with the token is done and audited with who", func(t *testing.T) {
-		if code, body := post(url.Values{"mode": {"full"}, "csrf": {csrf}, "back": {"/channels/contoso"}}, tc.srv.URL); code != http.StatusSeeOther {
-			t.Fatal(code, body)
-		}
-		if got := tc.control.Calls(); len(got) != 1 || got[0] != "sync contoso full" {
-			t.Fatalf("controller calls %v", got)
-		}
-		e, err := tc.st.QueryAudit(t.Context(), state.AuditQuery{Operation: "console:sync"})
-		must(t, err)
-		if len(e) != 1 || !strings.Contains(e[0].Detail, "Ada Admin (console,") {
-			t.Fatalf("%+v", e)
-		}
-	})
-	t.Run("a script with the session sends the token in a header and JSON", func(t *testing.T) {
-		req := newReq(t, "POST", tc.srv.URL+"/api/v1/channels/contoso/sync", strings.NewReader(`{"mode":"verify"}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(csrfHeader, csrf)
-		if code, body, _ := do(t, c, req); code != http.StatusOK {
-			t.Fatal(code, body)
-		}
-		if got := tc.control.Calls(); len(got) != 2 || got[1] != "sync contoso verify" {
-			t.Fatalf("controller calls %v", got)
-		}
-	})
-	t.Run("signing out ends the session", func(t *testing.T) {
-		req := newReq(t, "POST", tc.srv.URL+"/logout", strings.NewReader(url.Values{"csrf": {csrf}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if code, body, _ := do(t, c, req); code != http.StatusSeeOther {
-			t.Fatal(code, body)
-		}
-		if code, _, _ := do(t, c, newReq(t, "GET", tc.srv.URL+"/api/v1/overview", nil)); code != http.StatusUnauthorized {
-			t.Fatal(code)
-		}
+		t.Run("an action with the token is done and audited with who", func(t *testing.T) {
+			if code, body := post(url.Values{"mode": {"full"}, "csrf": {csrf}, "back": {"/channels/contoso"}}, tc.srv.URL); code != http.StatusSeeOther {
+				t.Fatal(code, body)
+			}
+			if got := tc.control.Calls(); len(got) != 1 || got[0] != "sync contoso full" {
+				t.Fatalf("controller calls %v", got)
+			}
+			e, err := tc.st.QueryAudit(t.Context(), state.AuditQuery{Operation: "console:sync"})
+			must(t, err)
+			if len(e) != 1 || !strings.Contains(e[0].Detail, "Ada Admin (console,") {
+				t.Fatalf("%+v", e)
+			}
+		})
+		t.Run("a script with the session sends the token in a header and JSON", func(t *testing.T) {
+			req := newReq(t, "POST", tc.srv.URL+"/api/v1/channels/contoso/sync", strings.NewReader(`{"mode":"verify"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set(csrfHeader, csrf)
+			if code, body, _ := do(t, c, req); code != http.StatusOK {
+				t.Fatal(code, body)
+			}
+			if got := tc.control.Calls(); len(got) != 2 || got[1] != "sync contoso verify" {
+				t.Fatalf("controller calls %v", got)
+			}
+		})
+		t.Run("signing out ends the session", func(t *testing.T) {
+			req := newReq(t, "POST", tc.srv.URL+"/logout", strings.NewReader(url.Values{"csrf": {csrf}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if code, body, _ := do(t, c, req); code != http.StatusSeeOther {
+				t.Fatal(code, body)
+			}
+			if code, _, _ := do(t, c, newReq(t, "GET", tc.srv.URL+"/api/v1/overview", nil)); code != http.StatusUnauthorized {
+				t.Fatal(code)
+			}
+		})
 	})
 }
 
 func TestLoginRefusesAWrongTokenAndAFormWithoutItsCSRFToken(t *testing.T) {
-	tc := newTestConsole(t, testToken)
-	c := client(t)
-	_, page, _ := do(t, c, newReq(t, "GET", tc.srv.URL+"/login", nil))
-	tok := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1]
-	for _, tt := range []struct {
-		name string
-		form url.Values
-		code int
-	}{
-		{"a wrong token", url.Values{"csrf": {tok}, "name": {"x"}, "token": {"not-the-token-at-all"}}, http.StatusUnauthorized},
-		{"no CSRF token", url.Values{"name": {"x"}, "token": {testToken}}, http.StatusForbidden},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			req := newReq(t, "POST", tc.srv.URL+"/login", strings.NewReader(tt.form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			code, body, hdr := do(t, c, req)
-			if code != tt.code {
-				t.Fatal(code, body)
-			}
-			assertNoSecrets(t, "login", body)
-			for _, ck := range hdr.Values("Set-Cookie") {
-				if strings.HasPrefix(ck, sessionCookie) {
-					t.Fatal("a session was opened")
+	forEachSessionStore(t, func(t *testing.T, opt consoleOption) {
+		tc := newTestConsole(t, testToken, opt)
+		c := client(t)
+		_, page, _ := do(t, c, newReq(t, "GET", tc.srv.URL+"/login", nil))
+		tok := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1]
+		for _, tt := range []struct {
+			name string
+			form url.Values
+			code int
+		}{
+			{"a wrong token", url.Values{"csrf": {tok}, "name": {"x"}, "token": {"not-the-token-at-all"}}, http.StatusUnauthorized},
+			{"no CSRF token", url.Values{"name": {"x"}, "token": {testToken}}, http.StatusForbidden},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				req := newReq(t, "POST", tc.srv.URL+"/login", strings.NewReader(tt.form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				code, body, hdr := do(t, c, req)
+				if code != tt.code {
+					t.Fatal(code, body)
 				}
-			}
-		})
-	}
+				assertNoSecrets(t, "login", body)
+				for _, ck := range hdr.Values("Set-Cookie") {
+					if strings.HasPrefix(ck, sessionCookie) {
+						t.Fatal("a session was opened")
+					}
+				}
+			})
+		}
+	})
 }
 
 func TestOpenAPIMatchesRoutes(t *testing.T) {

@@ -3,13 +3,10 @@ package console
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/base64"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -23,97 +20,6 @@ const (
 	csrfField     = "csrf"
 	actorHeader   = "X-O365prov-Actor"
 )
-
-// sessionLifetime is how long a session lives without being used.
-const sessionLifetime = 8 * time.Hour
-
-// maxSessions bounds the sessions kept in memory.
-const maxSessions = 1000
-
-// session is one person signed in to the console.
-type session struct {
-	id      string
-	name    string // who, for the audit log
-	csrf    string
-	expires time.Time
-}
-
-// sessions keeps the console's sessions in memory: a restart signs
-// everyone out, which is acceptable for an administration console.
-type sessions struct {
-	mu    sync.Mutex
-	byID  map[string]*session
-	rand  io.Reader
-	clock func() time.Time
-}
-
-func newSessions(r io.Reader, clock func() time.Time) *sessions {
-	return &sessions{byID: map[string]*session{}, rand: r, clock: clock}
-}
-
-func (s *sessions) token() (string, error) {
-	b := make([]byte, 32)
-	if _, err := io.ReadFull(s.rand, b); err != nil {
-		return "", fmt.Errorf("random session token: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// start opens a session for name.
-func (s *sessions) start(name string) (*session, error) {
-	id, err := s.token()
-	if err != nil {
-		return nil, err
-	}
-	csrf, err := s.token()
-	if err != nil {
-		return nil, err
-	}
-	ss := &session{id: id, name: name, csrf: csrf, expires: s.clock().Add(sessionLifetime)}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.clock()
-	for k, v := range s.byID { // sessions are few: sweeping here keeps the map small
-		if now.After(v.expires) {
-			delete(s.byID, k)
-		}
-	}
-	if len(s.byID) >= maxSessions { // someone opens sessions in a loop: the stalest goes
-		var stalest *session
-		for _, v := range s.byID {
-			if stalest == nil || v.expires.Before(stalest.expires) {
-				stalest = v
-			}
-		}
-		delete(s.byID, stalest.id)
-	}
-	s.byID[id] = ss
-	return ss, nil
-}
-
-// get returns the live session with that id and extends it.
-func (s *sessions) get(id string) (*session, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss, ok := s.byID[id]
-	if !ok {
-		return nil, false
-	}
-	now := s.clock()
-	if now.After(ss.expires) {
-		delete(s.byID, id)
-		return nil, false
-	}
-	ss.expires = now.Add(sessionLifetime)
-	cp := *ss
-	return &cp, true
-}
-
-func (s *sessions) end(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.byID, id)
-}
 
 // equal compares secrets in constant time.
 func equal(a, b string) bool {
@@ -140,34 +46,39 @@ func who(ctx context.Context) string {
 // cookie. Without a configured token every request is the local operator's
 // (the console then listens on loopback only); a page opens a session on
 // the fly, so that the actions it offers carry a CSRF token: another site
-// open in the same browser could otherwise make them.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, page bool) (principal, bool) {
+// open in the same browser could otherwise make them. err is a session
+// store that cannot be read: the caller may well be signed in.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, page bool) (principal, bool, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		tok, ok := strings.CutPrefix(h, "Bearer ")
 		if ok && s.o.Token != "" && equal(tok, s.o.Token) {
-			return principal{who: apiActor(r), bearer: true}, true
+			return principal{who: apiActor(r), bearer: true}, true, nil
 		}
 		if s.o.Token != "" {
-			return principal{}, false
+			return principal{}, false, nil
 		}
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		if ss, ok := s.sessions.get(c.Value); ok {
-			return principal{who: ss.name, session: ss}, true
+		ss, ok, err := s.sessions.get(r.Context(), c.Value)
+		if err != nil {
+			return principal{}, false, err
+		}
+		if ok {
+			return principal{who: ss.name, session: ss}, true, nil
 		}
 	}
 	if s.o.Token == "" {
 		if !page { // no session, so no action: reading is all
-			return principal{who: "local operator (" + remoteHost(r) + ")"}, true
+			return principal{who: "local operator (" + remoteHost(r) + ")"}, true, nil
 		}
-		ss, err := s.sessions.start("local operator (" + remoteHost(r) + ")")
+		ss, err := s.sessions.start(r.Context(), "local operator ("+remoteHost(r)+")")
 		if err != nil {
-			return principal{}, false
+			return principal{}, false, err
 		}
 		s.setSessionCookie(w, ss)
-		return principal{who: ss.name, session: ss}, true
+		return principal{who: ss.name, session: ss}, true, nil
 	}
-	return principal{}, false
+	return principal{}, false, nil
 }
 
 // apiActor names a bearer-token caller: the token is shared, so the caller
@@ -244,7 +155,12 @@ func sameOrigin(origin string, r *http.Request) bool {
 // to the login page.
 func (s *Server) requireAuth(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, ok := s.authenticate(w, r, !rt.api && r.Method == http.MethodGet && rt.path != "/metrics")
+		p, ok, err := s.authenticate(w, r, !rt.api && r.Method == http.MethodGet && rt.path != "/metrics")
+		if err != nil {
+			s.o.Logger.Error("console sign-in check failed", "path", r.URL.Path, "err", err)
+			writeError(w, http.StatusServiceUnavailable, "the console's sessions cannot be read now; try again shortly")
+			return
+		}
 		if !ok {
 			if rt.api || r.Method != http.MethodGet {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="o365prov"`)

@@ -165,6 +165,9 @@ type Options struct {
 	Checks   []Check
 	Monitor  *Monitor // required: metrics, charts and progress
 	SignIns  SignIns  // nil: SSO is off
+	// Sessions keeps sign-in sessions; nil keeps them in this process's
+	// memory (a restart signs everyone out; other nodes do not see them).
+	Sessions SessionStore
 	// Token is the admin token; empty means no sign-in at all, which
 	// Listen allows on loopback only.
 	Token string
@@ -201,11 +204,14 @@ func New(o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Sessions == nil {
+		o.Sessions = NewMemorySessions()
+	}
 	p, err := loadPages()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{o: o, mux: http.NewServeMux(), sessions: newSessions(o.Rand, o.Clock), pages: p}
+	s := &Server{o: o, mux: http.NewServeMux(), sessions: newSessions(o.Sessions, o.Rand, o.Clock), pages: p}
 	s.register()
 	return s, nil
 }

@@ -149,18 +149,48 @@ type testConsole struct {
 	srv     *httptest.Server
 }
 
-func newTestConsole(t testing.TB, token string) *testConsole {
+// consoleOption changes a test console's options; st is its store.
+type consoleOption func(o *Options, st *sqlite.Store)
+
+// sessionStores are the places a console keeps sessions: the auth tests
+// run against each.
+var sessionStores = []struct {
+	name string
+	opt  consoleOption
+}{
+	{"with sessions in memory", func(*Options, *sqlite.Store) {}},
+	{"with sessions in the state store", func(o *Options, st *sqlite.Store) { o.Sessions = st }},
+}
+
+// forEachSessionStore runs test once per place sessions are kept.
+func forEachSessionStore(t *testing.T, test func(t *testing.T, opt consoleOption)) {
+	for _, ss := range sessionStores {
+		t.Run(ss.name, func(t *testing.T) { test(t, ss.opt) })
+	}
+}
+
+func newTestConsole(t testing.TB, token string, opts ...consoleOption) *testConsole {
 	t.Helper()
 	st := openStore(t)
 	seed(t, st)
+	return newConsoleOn(t, st, token, opts...)
+}
+
+// newConsoleOn serves a console over st, already seeded.
+func newConsoleOn(t testing.TB, st *sqlite.Store, token string, opts ...consoleOption) *testConsole {
+	t.Helper()
 	m := NewMonitor(20, func() time.Time { return fixtureNow })
 	channels := []ChannelInfo{{Name: "contoso", Active: true, Interval: 5 * time.Minute}}
 	must(t, m.WatchObjects(st, channels))
 	fc := &fakeControl{st: st}
-	s, err := New(Options{
+	o := Options{
 		Channels: channels, Store: Observe(st, m, nil), Control: fc, Monitor: m, Token: token, Clock: func() time.Time { return fixtureNow },
 		Checks: []Check{{Name: "store", Probe: func(ctx context.Context) error { _, err := st.Channel(ctx, "contoso"); return err }}},
-	})
+	}
+	for _, opt := range opts {
+		opt(&o, st)
+	}
+	s, err := New(o)
 	must(t, err)
 	tc := &testConsole{Server: s, st: st, control: fc, monitor: m}
 	tc.srv = httptest.NewServer(s)

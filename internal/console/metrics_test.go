@@ -116,22 +116,24 @@ func TestWithoutATokenTheConsoleListensOnLoopbackOnlyAndSaysSo(t *testing.T) {
 }
 
 func TestWithoutATokenEveryPageOpensAndActionsStillNeedTheCSRFToken(t *testing.T) {
-	tc := newTestConsole(t, "")
-	c := client(t)
-	code, page, _ := do(t, c, newReq(t, "GET", tc.srv.URL+"/channels/contoso", nil))
-	if code != 200 || !strings.Contains(page, "local operator") {
-		t.Fatal(code)
-	}
-	req := newReq(t, "POST", tc.srv.URL+"/api/v1/channels/contoso/reset-watermark", nil)
-	if code, body, _ := do(t, c, req); code != 403 {
-		t.Fatal(code, body)
-	}
-	// Another site's page posting to the loopback console has no session.
-	req = newReq(t, "POST", tc.srv.URL+"/api/v1/channels/contoso/sync", strings.NewReader(`{"mode":"full"}`))
-	if code, body, _ := do(t, client(t), req); code != 403 {
-		t.Fatal(code, body)
-	}
-	if len(tc.control.Calls()) != 0 {
-		t.Fatal("an action without a CSRF token was done")
-	}
+	forEachSessionStore(t, func(t *testing.T, opt consoleOption) {
+		tc := newTestConsole(t, "", opt)
+		c := client(t)
+		code, page, _ := do(t, c, newReq(t, "GET", tc.srv.URL+"/channels/contoso", nil))
+		if code != 200 || !strings.Contains(page, "local operator") {
+			t.Fatal(code)
+		}
+		req := newReq(t, "POST", tc.srv.URL+"/api/v1/channels/contoso/reset-watermark", nil)
+		if code, body, _ := do(t, c, req); code != 403 {
+			t.Fatal(code, body)
+		}
+		// Another site's page posting to the loopback console has no session.
+		req = newReq(t, "POST", tc.srv.URL+"/api/v1/channels/contoso/sync", strings.NewReader(`{"mode":"full"}`))
+		if code, body, _ := do(t, client(t), req); code != 403 {
+			t.Fatal(code, body)
+		}
+		if len(tc.control.Calls()) != 0 {
+			t.Fatal("an action without a CSRF token was done")
+		}
+	})
 }

@@ -22,9 +22,20 @@ type observedStore struct {
 
 // Observe wraps a store so that the monitor counts what is recorded in it
 // and, when lines is not nil, each audit entry is also written as a JSON
-// line.
+// line. A store that also keeps items (state.ItemStore) still does once
+// wrapped: the sessions and lockout counters every node shares live there.
 func Observe(st state.Store, m *Monitor, lines *AuditLines) state.Store {
-	return &observedStore{Store: st, m: m, lines: lines}
+	o := &observedStore{Store: st, m: m, lines: lines}
+	if is, ok := st.(state.ItemStore); ok {
+		return observedItemStore{observedStore: o, ItemStore: is}
+	}
+	return o
+}
+
+// observedItemStore is an observedStore over a store with items.
+type observedItemStore struct {
+	*observedStore
+	state.ItemStore
 }
 
 // PutObject implements state.Store; the channel's counts are redone.

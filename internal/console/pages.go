@@ -199,8 +199,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusBadRequest, name, "Say who you are: your name goes into the audit log.")
 		return
 	}
-	ss, err := s.sessions.start(name + " (console, " + remoteHost(r) + ")")
+	ss, err := s.sessions.start(r.Context(), name+" (console, "+remoteHost(r)+")")
 	if err != nil {
+		s.o.Logger.Error("console sign-in: open a session", "name", name, "err", err)
 		http.Error(w, "could not open a session", http.StatusInternalServerError)
 		return
 	}
@@ -211,7 +212,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		s.sessions.end(c.Value)
+		if err := s.sessions.end(r.Context(), c.Value); err != nil {
+			// The session lives on: saying "signed out" would be a lie.
+			s.o.Logger.Error("console sign-out", "err", err)
+			writeError(w, http.StatusServiceUnavailable, "the session could not be ended now; try again shortly")
+			return
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.o.Secure, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

@@ -40,13 +40,14 @@ func TestOnlyRecordedFieldsAreFlaggedAsDiffering(t *testing.T) {
 }
 
 func TestSessionsOpenedInALoopStayBounded(t *testing.T) {
-	s := newSessions(rand.Reader, time.Now)
+	m := NewMemorySessions()
+	s := newSessions(m, rand.Reader, time.Now)
 	for range maxSessions + 50 {
-		if _, err := s.start("someone"); err != nil {
+		if _, err := s.start(t.Context(), "someone"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := len(s.byID); n > maxSessions {
+	if n := len(m.items); n > maxSessions {
 		t.Fatalf("%d sessions kept", n)
 	}
 }

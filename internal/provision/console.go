@@ -82,6 +82,17 @@ func ConsoleChannels(cfg *config.Config) []console.ChannelInfo {
 	return out
 }
 
+// ConsoleSessions is where the console keeps sign-in sessions: the state
+// store's items when it has them (keys "console/session/" and a hash of
+// the token), so a person signed in on one node is signed in on every node
+// and a restart signs nobody out; else this process's memory.
+func ConsoleSessions(st state.Store) console.SessionStore {
+	if is, ok := st.(state.ItemStore); ok {
+		return is
+	}
+	return console.NewMemorySessions()
+}
+
 // ConsoleChecks are /readyz's probes: the store, a Graph token, and each
 // channel's directory.
 func (s *System) ConsoleChecks() []console.Check {

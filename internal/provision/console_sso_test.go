@@ -2,6 +2,10 @@ package provision
 
 import (
 	"testing"
+	"time"
+
+	"github.com/o365prov/o365prov/internal/console"
+	"github.com/o365prov/o365prov/internal/state"
 
 	"github.com/o365prov/o365prov/internal/sso"
 )
@@ -52,3 +56,35 @@ func TestSignInResultsAreABoundedSet(t *testing.T) {
 		})
 	}
 }
+
+// `run` wraps the state store for the console's metrics: the wrapped store
+// must still keep sessions in the database, or each node would sign people
+// in on its own.
+func TestSessionsStayInTheStateStoreWhenTheConsoleObservesIt(t *testing.T) {
+	st := console.Observe(ssoStore(t), console.NewMonitor(20, nil), nil)
+	t.Run("the identity provider's sessions", func(t *testing.T) {
+		if s := SSOStore(st); !isItemStore(s) {
+			t.Fatalf("got a %T, want the state-backed store", s)
+		}
+	})
+	t.Run("the console's sessions", func(t *testing.T) {
+		if _, ok := ConsoleSessions(st).(*console.MemorySessions); ok {
+			t.Fatal("the console keeps its sessions in memory over a SQLite store")
+		}
+		ctx, now := t.Context(), time.Now()
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(ConsoleSessions(st).PutItem(ctx, "console/session/x", []byte("v"), now.Add(time.Hour)))
+		v, err := st.(state.ItemStore).Item(ctx, "console/session/x", now)
+		must(err)
+		if string(v) != "v" {
+			t.Fatalf("%q", v)
+		}
+	})
+}
+
+func isItemStore(s sso.Store) bool { _, ok := s.(itemStore); return ok }

@@ -238,7 +238,8 @@ func SSOStore(st state.Store) sso.Store {
 	return sso.NewMemoryStore()
 }
 
-// PruneSSOItems drops expired items now and then until ctx ends.
+// PruneSSOItems drops expired items (the identity provider's and the
+// console's sessions alike) now and then until ctx ends.
 func PruneSSOItems(ctx context.Context, st state.Store, every time.Duration, log *slog.Logger) {
 	is, ok := st.(state.ItemStore)
 	if !ok {
