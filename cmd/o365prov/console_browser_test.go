@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,22 +56,31 @@ func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
 func startDemo(t *testing.T) (dir, consoleURL, ldapURL string, out *lockedBuffer) {
 	t.Helper()
 	dir = t.TempDir()
+	out, stop := startDemoIn(t, dir, "127.0.0.1:0")
+	t.Cleanup(stop)
+	consoleURL = regexp.MustCompile(`console:\s+(http://\S+)`).FindStringSubmatch(out.String())[1]
+	ldapURL = regexp.MustCompile(`directory:\s+(ldap://\S+)`).FindStringSubmatch(out.String())[1]
+	return dir, consoleURL, ldapURL, out
+}
+
+// startDemoIn runs `o365prov demo` in-process on dir with its console on
+// consoleAddr, and returns once its first sync is done with what it printed
+// and a function that stops it (and may be called again).
+func startDemoIn(t *testing.T, dir, consoleAddr string) (out *lockedBuffer, stop func()) {
+	t.Helper()
 	out = &lockedBuffer{}
 	a := &app{stdout: out, stderr: &lockedBuffer{}, flags: globalFlags{logFormat: "text", logLevel: "error"}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	sso := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	go func() {
-		done <- runDemo(ctx, a, demoFlags{dir: dir, ldapAddr: "127.0.0.1:0", tenantAddr: "127.0.0.1:0", interval: time.Second, console: "127.0.0.1:0", ssoAddr: sso})
+		done <- runDemo(ctx, a, demoFlags{dir: dir, ldapAddr: "127.0.0.1:0", tenantAddr: "127.0.0.1:0", interval: time.Second, console: consoleAddr, ssoAddr: sso})
 	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
 	waitUntil(t, "the demo's first sync and its identity provider", 2*time.Minute, func() bool { return demoSignInRe.MatchString(out.String()) })
-	consoleURL = regexp.MustCompile(`console:\s+(http://\S+)`).FindStringSubmatch(out.String())[1]
-	ldapURL = regexp.MustCompile(`directory:\s+(ldap://\S+)`).FindStringSubmatch(out.String())[1]
-	return dir, consoleURL, ldapURL, out
+	return out, stop
 }
 
 // TestConsoleInABrowserAgainstTheDemo runs `o365prov demo` with its
