@@ -57,7 +57,7 @@ func TestSambaManagersAndMembersWithAwkwardDNs(t *testing.T) {
 	src := fmt.Sprintf(`    source:
       type: activeDirectory
       url: %s
-      caFile: '%s'
+      insecureSkipVerify: true # Samba's own certificate names its host only in the Common Name (docs/directories.md)
       bindDN: '%s'
       password: '%s'
       baseDN: '%s'
@@ -67,7 +67,7 @@ func TestSambaManagersAndMembersWithAwkwardDNs(t *testing.T) {
     mapping:
       user:
         jobTitle: '${title}'
-`, s.URL, s.CAFile, s.AdminDN, s.AdminPassword, ou)
+`, s.URL, s.AdminDN, s.AdminPassword, ou)
 	if !sourceBlock.MatchString(w.yaml) {
 		t.Fatal("the world's source section changed: update sourceBlock")
 	}

@@ -215,8 +215,11 @@ func (s *System) Engine(name string) (*engine.Engine, bool) {
 	return nil, false
 }
 
-// Close releases everything Open took.
+// Close releases everything Open took. A nil System has nothing to close.
 func (s *System) Close() error {
+	if s == nil {
+		return nil
+	}
 	var errs []error
 	for _, d := range s.dirs {
 		errs = append(errs, d.close())

@@ -218,9 +218,11 @@ func (w *world) open() {
 	retry := graph.RetryPolicy{LagBase: 20 * time.Millisecond, LagCap: 500 * time.Millisecond, TransientBase: 10 * time.Millisecond, TransientCap: 200 * time.Millisecond}
 	w.sys, err = provision.Open(w.ctx, cfg, provision.Options{Clock: w.clock.now, GraphLimits: w.limits, GraphRetry: &retry, Settle: settle, Metrics: w.graph})
 	if err != nil {
+		w.sys = nil
 		w.t.Fatal(err)
 	}
-	w.t.Cleanup(func() { w.sys.Close() })
+	sys := w.sys
+	w.t.Cleanup(func() { sys.Close() })
 }
 
 // reconfigure replaces part of the configuration and reassembles.
