@@ -65,3 +65,16 @@ func TestStatusSaysWhichPermissionShowsTheExpiry(t *testing.T) {
 		t.Fatalf("status:\n%s", out)
 	}
 }
+
+// A secret the tenant gives no end date for was warned of as expiring
+// "in -2562047h" at every cycle of the demo.
+func TestASecretWithoutAnEndDateIsNotWarnedOfAsExpiring(t *testing.T) {
+	w := newWorldWith(t, func(c *faketenant.Config) { c.Apps[0].Secrets[0].Expires = time.Time{} })
+	code, out, errOut := runCLI(t, "sync", "--once", "--config", w.cfg, "--channel", "contoso", "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+	if strings.Contains(errOut, "expires soon") {
+		t.Fatalf("a secret without an end date was warned of:\n%s", errOut)
+	}
+}
