@@ -29,9 +29,6 @@ func printCluster(ctx context.Context, w io.Writer, cfg *config.Config, st state
 	if err != nil {
 		return err
 	}
-	if len(nodes) == 0 && len(leases) == 0 {
-		return nil
-	}
 	held := map[string][]string{}
 	byName := map[string]state.Lease{}
 	for _, l := range leases {
@@ -39,6 +36,11 @@ func printCluster(ctx context.Context, w io.Writer, cfg *config.Config, st state
 		if l.Held() {
 			held[l.Holder] = append(held[l.Holder], strings.TrimPrefix(l.Name, "channel/"))
 		}
+	}
+	// A released lease keeps its row (its epoch must never go back): with
+	// no node and nothing held there is no cluster to show.
+	if len(nodes) == 0 && len(held) == 0 {
+		return nil
 	}
 	grace := cfg.State.FailoverGrace
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)

@@ -25,20 +25,7 @@ func plainLDIF(n int) string {
 // against OpenLDAP with syncrepl: with a one-hour interval, only the push
 // can bring a change to the tenant.
 func TestAChangePushedBySlapdReachesTheTenantWithinSeconds(t *testing.T) {
-	w := newWorld(t, withSlapd(), withLDIF(plainLDIF(5)),
-		withReplaced("skuId: '${o365Sku}'", "skuId: ''"),
-		withReplaced(`changeDetection: {push: "off"}`, `changeDetection: {push: auto}`),
-		withReplaced("interval: 1s", "interval: 1h"))
-	ctx, cancel := context.WithCancel(w.ctx)
-	defer cancel()
-	cycles := make(chan *engine.Result, 16)
-	r := &engine.Runner{Engines: w.sys.Engines, OnCycle: func(_ string, res *engine.Result, _ error) { cycles <- res }}
-	go func() { _ = r.Run(ctx) }()
-	select {
-	case <-cycles: // the first (full) cycle
-	case <-time.After(20 * time.Second):
-		t.Fatal("no first cycle")
-	}
+	w := pushingDaemon(t, 5)
 	w.mustUser(userUPN(2))
 	time.Sleep(500 * time.Millisecond) // let the syncrepl subscription go live
 	start := time.Now()
@@ -51,4 +38,31 @@ func TestAChangePushedBySlapdReachesTheTenantWithinSeconds(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatal("the change did not reach the tenant within 10 s although the directory pushes it")
+}
+
+// pushingDaemon runs the daemon over slapd with syncrepl and a one-hour
+// interval, so only a push can bring a change to the tenant, and returns
+// once its first (full) cycle is done. The daemon stops with the test.
+func pushingDaemon(t *testing.T, users int) *world {
+	t.Helper()
+	w := newWorld(t, withSlapd(), withLDIF(plainLDIF(users)),
+		withReplaced("skuId: '${o365Sku}'", "skuId: ''"),
+		withReplaced(`changeDetection: {push: "off"}`, `changeDetection: {push: auto}`),
+		withReplaced("interval: 1s", "interval: 1h"))
+	ctx, cancel := context.WithCancel(w.ctx)
+	t.Cleanup(cancel)
+	cycles := make(chan *engine.Result, 16)
+	r := &engine.Runner{Engines: w.sys.Engines, OnCycle: func(_ string, res *engine.Result, _ error) {
+		select {
+		case cycles <- res:
+		default:
+		}
+	}}
+	go func() { _ = r.Run(ctx) }()
+	select {
+	case <-cycles:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no first cycle")
+	}
+	return w
 }
